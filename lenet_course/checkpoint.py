@@ -1,0 +1,94 @@
+"""Saving and loading training checkpoints, atomically.
+
+Introduced in chapter 8 (``08_training_loop.ipynb``). A checkpoint is written
+to a temporary file beside its target, flushed to disk, then renamed over the
+target in one step, so a run interrupted mid-save leaves the previous
+checkpoint intact, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "atomic_write"]
+
+FORMAT = "lenet_course.checkpoint/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: missing, corrupt, or for another model."""
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    epoch: int = 0,
+    history: dict | None = None,
+    **extra: Any,
+) -> Path:
+    """Write model and optimizer state, the epoch and the history to ``path`` atomically."""
+    state = {
+        "format": FORMAT,
+        "model_class": type(model).__name__,
+        "model_state": model.state_dict(),
+        "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
+        "epoch": epoch,
+        "history": history or {},
+        **extra,
+    }
+    return atomic_write(path, lambda f: torch.save(state, f))
+
+
+def load_checkpoint(
+    path: str | Path,
+    model: nn.Module | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    map_location: str | torch.device = "cpu",
+) -> dict:
+    """Read a checkpoint, restoring ``model`` and ``optimizer`` when given; returns its contents."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}; train first, or check the path")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path} is not a readable checkpoint ({reason}); delete it and train again") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a lenet_course checkpoint; pass a file written by save_checkpoint or fit")
+    if model is not None:
+        if state["model_class"] != type(model).__name__:
+            raise CheckpointError(
+                f"{path} holds a {state['model_class']}, not a {type(model).__name__}; build that model to load it"
+            )
+        try:
+            model.load_state_dict(state["model_state"])
+        except RuntimeError as exc:
+            raise CheckpointError(f"{path} does not fit this {type(model).__name__}: {str(exc).splitlines()[0]}") from None
+    if optimizer is not None and state.get("optimizer_state") is not None:
+        optimizer.load_state_dict(state["optimizer_state"])
+    return state

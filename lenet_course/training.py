@@ -1,0 +1,272 @@
+"""Training and evaluation: the seed article's helpers, and ``fit``.
+
+Introduced in chapter 8 (``08_training_loop.ipynb``). ``train``, ``validate``,
+``get_accuracy`` and ``training_loop`` keep the seed article's signatures and
+return values, so its code runs as written. ``fit`` adds what a course needs:
+a history, a progress bar, the best checkpoint and resuming.
+
+Every helper accepts a model returning logits (this package's models) or a
+``(logits, probabilities)`` tuple (the seed article's model).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .models import logits_of
+
+__all__ = ["train", "validate", "get_accuracy", "training_loop", "evaluate", "predict", "History", "fit"]
+
+
+def _seen(loader) -> int:
+    return len(loader.dataset)
+
+
+def train(train_loader, model: nn.Module, criterion, optimizer, device):
+    """One pass over ``train_loader``; returns ``(model, optimizer, epoch_loss)`` as in the seed article."""
+    model.train()
+    running_loss = torch.zeros((), device=device)
+    for X, y_true in train_loader:
+        optimizer.zero_grad()
+        X = X.to(device)
+        y_true = y_true.to(device)
+        y_hat = logits_of(model(X))
+        loss = criterion(y_hat, y_true)
+        running_loss += loss.detach() * X.size(0)
+        loss.backward()
+        optimizer.step()
+    epoch_loss = running_loss.item() / _seen(train_loader)
+    return model, optimizer, epoch_loss
+
+
+@torch.no_grad()
+def validate(valid_loader, model: nn.Module, criterion, device):
+    """Mean loss over ``valid_loader`` without learning; returns ``(model, epoch_loss)``."""
+    model.eval()
+    running_loss = torch.zeros((), device=device)
+    for X, y_true in valid_loader:
+        X = X.to(device)
+        y_true = y_true.to(device)
+        y_hat = logits_of(model(X))
+        running_loss += criterion(y_hat, y_true) * X.size(0)
+    return model, running_loss.item() / _seen(valid_loader)
+
+
+@torch.no_grad()
+def get_accuracy(model: nn.Module, data_loader, device) -> float:
+    """Share of correctly classified images in ``data_loader`` (0 to 1)."""
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    n = 0
+    for X, y_true in data_loader:
+        X = X.to(device)
+        y_true = y_true.to(device)
+        predicted = logits_of(model(X)).argmax(dim=1)
+        correct += (predicted == y_true).sum()
+        n += y_true.size(0)
+    return correct.item() / n
+
+
+def training_loop(model, criterion, optimizer, train_loader, valid_loader, epochs, device, print_every=1):
+    """The seed article's loop; returns ``(model, optimizer, (train_losses, valid_losses))``."""
+    train_losses, valid_losses = [], []
+    for epoch in range(epochs):
+        model, optimizer, train_loss = train(train_loader, model, criterion, optimizer, device)
+        train_losses.append(train_loss)
+        model, valid_loss = validate(valid_loader, model, criterion, device)
+        valid_losses.append(valid_loss)
+        if epoch % print_every == (print_every - 1):
+            train_acc = get_accuracy(model, train_loader, device=device)
+            valid_acc = get_accuracy(model, valid_loader, device=device)
+            print(
+                f"{datetime.now().time().replace(microsecond=0)} --- "
+                f"Epoch: {epoch}\t"
+                f"Train loss: {train_loss:.4f}\t"
+                f"Valid loss: {valid_loss:.4f}\t"
+                f"Train accuracy: {100 * train_acc:.2f}\t"
+                f"Valid accuracy: {100 * valid_acc:.2f}"
+            )
+    return model, optimizer, (train_losses, valid_losses)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, criterion=None, device=None) -> tuple[float, float]:
+    """``(mean loss, accuracy)`` over ``loader`` in one pass."""
+    device = device or next(model.parameters()).device
+    criterion = criterion or nn.CrossEntropyLoss()
+    model.eval()
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    n = 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        out = logits_of(model(X))
+        loss_sum += criterion(out, y) * y.size(0)
+        correct += (out.argmax(1) == y).sum()
+        n += y.size(0)
+    return loss_sum.item() / n, correct.item() / n
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader, device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(y_true, y_pred, probabilities)`` on the CPU for every image in ``loader``."""
+    from .models import predict_proba
+
+    device = device or next(model.parameters()).device
+    model.eval()
+    ys, preds, probs = [], [], []
+    for X, y in loader:
+        p = predict_proba(model, X.to(device))
+        ys.append(y.cpu())
+        preds.append(p.argmax(1).cpu())
+        probs.append(p.cpu())
+    return torch.cat(ys), torch.cat(preds), torch.cat(probs)
+
+
+@dataclass
+class History:
+    """Per-epoch record of a ``fit`` run."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    valid_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def best_epoch(self) -> int | None:
+        if not self.valid_acc:
+            return None
+        return self.epoch[max(range(len(self.valid_acc)), key=lambda i: (self.valid_acc[i], -i))]
+
+    @property
+    def best_valid_acc(self) -> float:
+        return max(self.valid_acc, default=float("nan"))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(**{k: list(v) for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    valid_loader: Iterable,
+    epochs: int = 10,
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-3,
+    criterion: Callable | None = None,
+    device: torch.device | str | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] | None = print,
+    before_epoch: Callable[[int], None] | None = None,
+    scheduler=None,
+) -> History:
+    """Train ``model`` for ``epochs`` and return its :class:`History`.
+
+    - ``optimizer`` defaults to Adam with learning rate ``lr``, ``criterion``
+      to cross-entropy on logits.
+    - Training accuracy is counted on the fly during each pass (no extra
+      pass over the data, unlike the seed article's loop).
+    - ``checkpoint``: the best model so far (by validation accuracy) is
+      saved there, and the latest state beside it as ``<name>.last.pt``,
+      both written atomically. ``resume=True`` continues from the latest.
+    - ``before_epoch(epoch)`` runs before each pass (the 1998 optimiser
+      re-estimates its curvature there); ``scheduler.step()`` after it.
+    - A progress bar (``tqdm.auto``: a widget in Jupyter, text in a
+      terminal) shows each pass, and ``log`` gets one line per epoch.
+    """
+    from tqdm.auto import tqdm
+
+    if epochs < 0:
+        raise ValueError(f"epochs must be 0 or more, got {epochs}")
+    if device is None:
+        device = next(model.parameters()).device
+    device = torch.device(device)
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    criterion = criterion or nn.CrossEntropyLoss()
+    history = History()
+    start = 0
+    best = Path(checkpoint) if checkpoint is not None else None
+    last = best.with_name(best.stem + ".last" + best.suffix) if best is not None else None
+    if resume:
+        if best is None:
+            raise ValueError("resume=True needs the checkpoint path to resume from")
+        source = last if last.exists() else best
+        try:
+            state = load_checkpoint(source, model, optimizer, map_location=device)
+        except CheckpointError as exc:
+            raise CheckpointError(f"cannot resume: {exc}") from None
+        history = History.from_dict(state["history"])
+        start = state["epoch"] + 1
+        if scheduler is not None and state.get("scheduler_state"):
+            scheduler.load_state_dict(state["scheduler_state"])
+        if log:
+            log(f"Resumed from {source} after epoch {state['epoch']}.")
+
+    total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+    for epoch in range(start, epochs):
+        if before_epoch is not None:
+            before_epoch(epoch)
+        tic = time.perf_counter()
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        seen = 0
+        bar = tqdm(train_loader, total=total_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for X, y in bar:
+            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            out = logits_of(model(X))
+            loss = criterion(out, y)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * y.size(0)
+            correct += (out.detach().argmax(1) == y).sum()
+            seen += y.size(0)
+        bar.close()
+        if scheduler is not None:
+            scheduler.step()
+        train_loss = loss_sum.item() / max(seen, 1)
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(
+                f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate and train again"
+            )
+        valid_loss, valid_acc = evaluate(model, valid_loader, criterion, device)
+        history.epoch.append(epoch)
+        history.train_loss.append(train_loss)
+        history.train_acc.append(correct.item() / max(seen, 1))
+        history.valid_loss.append(valid_loss)
+        history.valid_acc.append(valid_acc)
+        history.seconds.append(time.perf_counter() - tic)
+        if log:
+            log(
+                f"epoch {epoch + 1:>3}/{epochs}  train loss {train_loss:.4f}  acc {100 * history.train_acc[-1]:6.2f}%"
+                f"  |  valid loss {valid_loss:.4f}  acc {100 * valid_acc:6.2f}%  ({history.seconds[-1]:.1f}s)"
+            )
+        if best is not None:
+            extra = {"scheduler_state": scheduler.state_dict()} if scheduler is not None else {}
+            if history.best_epoch == epoch:
+                save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+            save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+    return history
