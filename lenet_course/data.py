@@ -164,10 +164,14 @@ def stratified_split(split: Split, valid_size: int, seed: int = 0) -> tuple[Spli
         valid_idx.append(order[: take[c]])
     valid_mask = torch.zeros(n, dtype=torch.bool)
     valid_mask[torch.cat(valid_idx)] = True
-    return (
-        Split(split.images[~valid_mask], split.labels[~valid_mask]),
-        Split(split.images[valid_mask], split.labels[valid_mask]),
-    )
+    # a seeded shuffle of each side, so that neither keeps the source's order
+    # (the embedded sample is sorted by class)
+    parts = []
+    for mask in (~valid_mask, valid_mask):
+        idx = torch.nonzero(mask).flatten()
+        idx = idx[torch.randperm(len(idx), generator=generator)]
+        parts.append(Split(split.images[idx], split.labels[idx]))
+    return parts[0], parts[1]
 
 
 def _sample_path() -> Path:

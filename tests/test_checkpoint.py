@@ -1,0 +1,83 @@
+import pytest
+import torch
+
+from lenet_course.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lenet_course.data import TensorLoader
+from lenet_course.models import LeNet5
+from lenet_course.training import fit
+
+
+def test_save_and_load_restore_weights_and_optimizer(tmp_path):
+    model = LeNet5()
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(2, 1, 32, 32)).sum().backward()
+    optimizer.step()
+    save_checkpoint(tmp_path / "c.pt", model, optimizer, epoch=4, history={"valid_acc": [0.5]})
+    other, other_opt = LeNet5(), None
+    other_opt = torch.optim.Adam(other.parameters())
+    state = load_checkpoint(tmp_path / "c.pt", other, other_opt)
+    assert state["epoch"] == 4 and state["history"] == {"valid_acc": [0.5]}
+    for a, b in zip(model.parameters(), other.parameters()):
+        assert torch.equal(a, b)
+    assert other_opt.state_dict()["state"][0]["step"] == 1
+
+
+def test_crash_mid_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "best.pt"
+    model = LeNet5()
+    save_checkpoint(path, model, epoch=1)
+    before = path.read_bytes()
+
+    def crash(obj, f):
+        f.write(b"half a checkpoint")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, LeNet5(), epoch=2)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]  # no temporary file left behind
+    assert load_checkpoint(path, LeNet5())["epoch"] == 1
+
+
+def test_clear_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint at .*missing.pt; train first"):
+        load_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"\x00garbage")
+    with pytest.raises(CheckpointError, match="junk.pt is not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="is not a lenet_course checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    save_checkpoint(tmp_path / "lin.pt", torch.nn.Linear(2, 2))
+    with pytest.raises(CheckpointError, match="holds a Linear, not a LeNet5"):
+        load_checkpoint(tmp_path / "lin.pt", LeNet5())
+
+
+def test_fit_keeps_the_best_and_resumes_where_it_stopped(sample_data, tmp_path):
+    torch.manual_seed(0)
+    train_loader = TensorLoader(sample_data.train, 64, shuffle=True, seed=0)
+    valid_loader = TensorLoader(sample_data.valid, 1000)
+    model = LeNet5()
+    best = tmp_path / "best.pt"
+    first = fit(model, train_loader, valid_loader, 2, checkpoint=best, progress=False, log=None)
+    saved = load_checkpoint(best)
+    assert saved["epoch"] == first.best_epoch
+    assert saved["valid_acc"] == first.best_valid_acc
+    assert (tmp_path / "best.last.pt").exists()
+
+    lines = []
+    resumed_model = LeNet5()
+    history = fit(resumed_model, train_loader, valid_loader, 3, checkpoint=best, resume=True, progress=False, log=lines.append)
+    assert lines[0] == f"Resumed from {tmp_path / 'best.last.pt'} after epoch 1."
+    assert history.epoch == [0, 1, 2]
+    assert history.valid_acc[:2] == first.valid_acc
+    assert load_checkpoint(tmp_path / "best.last.pt")["epoch"] == 2
+
+
+def test_resume_from_a_corrupt_checkpoint_says_so(sample_data, tmp_path):
+    (tmp_path / "best.pt").write_bytes(b"PK\x03\x04 truncated")
+    loader = TensorLoader(sample_data.valid, 500)
+    with pytest.raises(CheckpointError, match="cannot resume: .*best.pt is not a readable checkpoint"):
+        fit(LeNet5(), loader, loader, 1, checkpoint=tmp_path / "best.pt", resume=True, progress=False, log=None)

@@ -1,0 +1,109 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lenet_course.data import TensorLoader, make_loader
+from lenet_course.models import LeNet5
+from lenet_course.training import (
+    History,
+    evaluate,
+    fit,
+    get_accuracy,
+    predict,
+    train,
+    training_loop,
+    validate,
+)
+from lenet_course.utils import set_seed
+
+
+class SeedArticleLeNet5(nn.Module):
+    """The seed article's class: returns (logits, probabilities)."""
+
+    def __init__(self):
+        super().__init__()
+        self.feature_extractor = nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(16, 120, 5), nn.Tanh(),
+        )
+        self.classifier = nn.Sequential(nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
+
+    def forward(self, x):
+        logits = self.classifier(torch.flatten(self.feature_extractor(x), 1))
+        return logits, torch.softmax(logits, dim=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reaches_90_percent_validation_accuracy_in_3_epochs(sample_data, seed):
+    set_seed(seed)
+    model = LeNet5()
+    history = fit(
+        model,
+        TensorLoader(sample_data.train, 32, shuffle=True, seed=seed),
+        TensorLoader(sample_data.valid, 1000),
+        epochs=3,
+        progress=False,
+        log=None,
+    )
+    assert len(history) == 3
+    assert history.best_valid_acc >= 0.90
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_seed_article_code_runs_as_written(sample_data, capsys):
+    torch.manual_seed(0)
+    small = type(sample_data.train)(sample_data.train.images[:512], sample_data.train.labels[:512])
+    train_loader = make_loader(small, batch_size=32, shuffle=True, seed=0)
+    valid_loader = make_loader(sample_data.valid, batch_size=32)
+    model = SeedArticleLeNet5()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    criterion = nn.CrossEntropyLoss()
+    model, optimizer, (train_losses, valid_losses) = training_loop(
+        model, criterion, optimizer, train_loader, valid_loader, 2, "cpu"
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "Epoch: 1\tTrain loss:" in lines[1] and "Valid accuracy:" in lines[1]
+    assert len(train_losses) == len(valid_losses) == 2 and train_losses[1] < train_losses[0]
+    model, loss = validate(valid_loader, model, criterion, "cpu")
+    assert math.isclose(loss, valid_losses[-1], rel_tol=1e-5)
+    assert 0.0 <= get_accuracy(model, valid_loader, "cpu") <= 1.0
+
+
+def test_train_returns_the_mean_loss_of_the_pass(sample_data):
+    torch.manual_seed(0)
+    model = LeNet5()
+    loader = TensorLoader(sample_data.valid, 250)
+    reference = LeNet5()
+    reference.load_state_dict(model.state_dict())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # no learning: the loss is the plain mean
+    _, _, loss = train(loader, model, nn.CrossEntropyLoss(), optimizer, "cpu")
+    expected, _ = evaluate(reference, loader)
+    assert math.isclose(loss, expected, rel_tol=1e-5)
+
+
+def test_evaluate_and_predict_agree(sample_data):
+    torch.manual_seed(0)
+    model = LeNet5()
+    loader = TensorLoader(sample_data.valid, 256)
+    _, acc = evaluate(model, loader)
+    y_true, y_pred, probs = predict(model, loader)
+    assert acc == (y_true == y_pred).sum().item() / len(y_true)
+    assert probs.shape == (1000, 10)
+    assert acc == get_accuracy(model, loader, "cpu")
+
+
+def test_history_round_trip_and_best_epoch():
+    h = History(epoch=[0, 1, 2], train_loss=[3, 2, 1], train_acc=[0.1, 0.2, 0.3], valid_loss=[3, 2, 2], valid_acc=[0.5, 0.7, 0.7], seconds=[1, 1, 1])
+    assert h.best_epoch == 1  # the first of equal bests
+    assert History.from_dict(h.as_dict()) == h
+
+
+def test_diverging_loss_is_reported(sample_data):
+    model = LeNet5()
+    with torch.no_grad():
+        model.f7.bias.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        fit(model, TensorLoader(sample_data.valid, 500), TensorLoader(sample_data.valid, 500), 1, progress=False, log=None)
