@@ -7,13 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install lab test test-unit test-notebooks test-browser train notebooks release bench clean
+.PHONY: help install lab test test-unit test-notebooks test-browser train notebooks release grade bench clean
 
 help:
 	@echo "make lab             open the course in JupyterLab (creates .venv on first use)"
 	@echo "make test            run every test: unit tests, all chapters with nbval, browser tests"
 	@echo "make train           train LeNet-5 from the command line (results in runs/lenet5)"
 	@echo "make release         write the learner version of the chapters into release/"
+	@echo "make grade           grade learners' notebooks in submissions/ (SUBMISSIONS=folder)"
 	@echo "make bench           compare the seed article's pipeline with the course's fast path"
 	@echo "make test-browser    only the JupyterLab-in-Chromium tests"
 	@echo "make notebooks       re-execute every chapter in place (for course authors)"
@@ -38,21 +39,14 @@ test-unit: $(STAMP)
 	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest tests --ignore=tests/browser
 
 test-notebooks: $(STAMP)
-	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest chapters $(NBVAL)
-
-test-browser: $(STAMP)
-	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest tests/browser -m browser
-
-train: $(STAMP)
-	$(PY) -m lenet_course train
-
-notebooks: $(STAMP)
-	cd chapters && LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.kernel_name=python3 \
-		--ExecutePreprocessor.timeout=600 [0-9]*.ipynb
+	$(PY) tools/run_chapters.py chapters/[0-9]*.ipynb
 
 release: $(STAMP)
 	$(PY) -m lenet_course release --out release
+
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(PY) -m lenet_course grade $(SUBMISSIONS) --reference chapters --out grading
 
 bench: $(STAMP)
 	$(PY) -m lenet_course bench --json bench-results/bench.json

@@ -17,11 +17,13 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 
 def _register() -> None:
-    from . import grading, release, train_cli
+    from . import bench, grading, release, reproduce, train_cli
 
     COMMANDS["train"] = ("train LeNet-5 end to end and save its results", train_cli.add_arguments, train_cli.run)
     COMMANDS["release"] = ("write the learner version of every chapter (solutions stubbed)", release.add_arguments, release.run)
     COMMANDS["grade"] = ("grade learners' notebooks against the chapters with nbval", grading.add_arguments, grading.run)
+    COMMANDS["reproduce"] = ("the paper's MNIST experiment with the 1998 network, error per pass", reproduce.add_arguments, reproduce.run)
+    COMMANDS["bench"] = ("time the seed article's pipeline against the course's fast path", bench.add_arguments, bench.run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,7 +39,7 @@ from typing import Any
 
 import nbformat
 
-from .release import chapter_paths, check_of, exercise_of, points_of
+from .release import chapter_paths, check_of, exercise_of, points_of, support_files_filter
 
 __all__ = [
     "Exercise",
@@ -49,6 +49,7 @@ __all__ = [
     "load_reference",
     "match_chapter",
     "graded_notebook",
+    "suspicious_cells",
     "grade_submission",
     "grade",
     "write_gradebook",
@@ -60,6 +61,7 @@ MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 LOG_TAIL = 4000
 _CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_RECORDER = "lenet_grade_recorder"
 
 
 @dataclass
@@ -94,7 +96,9 @@ class ExerciseResult:
     detail: str = ""
     points: float = 0.0
     max_points: float = 1.0
-    diff: str = ""
+    diff: str = ""  # nbval's comparison, for a failed check
+    expected: str = ""  # what the check should print
+    got: str = ""  # what it printed
 
     @property
     def summary(self) -> str:
@@ -197,6 +201,8 @@ def learner_of(path: Path, chapter: str | None) -> str:
         if rest:
             return rest
         return path.parent.name or stem
+    if re.match(r"^\d\d_", stem) and path.parent.name:  # named like a chapter, in the learner's folder
+        return path.parent.name
     return stem
 
 
@@ -249,7 +255,7 @@ def graded_notebook(chapter: Chapter, submission: Any) -> _Graded:
     check_ids = {e.check_id: e.number for e in chapter.exercises if e.check_id}
     check_numbers = {e.number for e in chapter.exercises if e.check_id}
     exercise_ids = {e.exercise_id: e.number for e in chapter.exercises if e.exercise_id}
-    ref_check = {check_of(c): c for c in ref_cells if check_of(c) is not None}
+    ref_check = {check_of(c): c for c in reversed(ref_cells) if check_of(c) is not None}  # the first one of each
 
     sub_cells = [c for c in submission.get("cells", []) if isinstance(c, dict)]
 
@@ -341,6 +347,37 @@ def graded_notebook(chapter: Chapter, submission: Any) -> _Graded:
     return _Graded(nb, positions)
 
 
+_TAMPERING = [
+    re.compile(r"\bcheck\s*\.\s*[\w.]+\s*=(?!=)"),  # check.conv_output_size = ...
+    re.compile(r"setattr\s*\(\s*(check|lenet_course)\b"),
+    re.compile(r"\b(builtins|__builtins__)\b"),
+    re.compile(r"\bsys\s*\.\s*(stdout|modules)\b"),
+    re.compile(r"^\s*(import\s+\S+\s+as\s+check\b|check\s*=(?!=))"),  # check = something else
+]
+
+
+def suspicious_cells(graded: _Graded) -> list[str]:
+    """Learner cells that replace the checker, ``print`` or ``sys.stdout``: the grade stands, a person should look.
+
+    Restoring the checks stops edits to them; code in the learner's own cells
+    runs in the same kernel, so this flags the obvious ways of faking a verdict.
+    """
+    found = []
+    number = -1
+    for cell in graded.nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        number += 1
+        if check_of(cell) is not None:
+            continue
+        for line in cell.source.splitlines():
+            code = line.split("#", 1)[0]
+            if any(p.search(code) for p in _TAMPERING):
+                found.append(f"code cell {number + 1}: {line.strip()[:80]}")
+                break
+    return found
+
+
 # ---------------------------------------------------------------- running nbval
 
 
@@ -385,9 +422,13 @@ def _run_nbval(notebook: Path, cell_timeout: float, timeout: float, sanitize: Pa
     log = workdir / ".pytest.log"
     ini = workdir / ".pytest.ini"
     ini.write_text("[pytest]\n")
+    # the recorder goes beside the notebook, so the child need not import the package (and torch) to load it
+    shutil.copy(Path(__file__).with_name("nbval_record.py"), workdir / f"{_RECORDER}.py")
     package_root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # grade on the embedded sample unless the instructor names other data: quick, and the same for every learner
+    env.setdefault("LENET_COURSE_DATA", "sample")
     env["LENET_GRADE_RECORD"] = str(record)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -395,7 +436,7 @@ def _run_nbval(notebook: Path, cell_timeout: float, timeout: float, sanitize: Pa
         env.pop(name, None)
     command = [
         sys.executable, "-m", "pytest", notebook.name,
-        "-p", "nbval.plugin", "-p", "lenet_course.nbval_record", "-p", "no:cacheprovider",
+        "-p", "nbval.plugin", "-p", _RECORDER, "-p", "no:cacheprovider",
         "--nbval", "--nbval-current-env", f"--nbval-cell-timeout={cell_timeout:g}",
         "-c", str(ini), "--rootdir", str(workdir), "-q", "--color=no", "--tb=no", "-rN",
     ]
@@ -446,14 +487,15 @@ def _error_line(record: dict) -> str:
 
 
 def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, timeout: float) -> list[ExerciseResult]:
-    died_at = min((n for n, r in run.records.items() if r.get("outcome") == "kernel_died"), default=None)
+    died_at = min((n for n, r in run.records.items() if r.get("outcome") in ("kernel_died", "timeout")), default=None)
     died_in = ""
     if died_at is not None:
+        died_in = " (a cell that timed out)" if run.records[died_at].get("outcome") == "timeout" else ""
         for number, (answer, check) in graded.positions.items():
             if died_at == answer:
-                died_in = f" (while running your answer to exercise {number})"
+                died_in = f" (your answer to exercise {number})"
             elif died_at == check:
-                died_in = f" (while checking exercise {number})"
+                died_in = f" (the check of exercise {number})"
     results = []
     for exercise in chapter.exercises:
         result = ExerciseResult(exercise.number, "error", max_points=exercise.points)
@@ -465,8 +507,10 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
             continue
         answer_rec = run.records.get(answer) if answer is not None else None
         check_rec = run.records.get(check) if check is not None else None
+        # passed: the answer cell ran cleanly and the check printed the expected verdict
+        answer_ok = answer_rec is None or answer_rec.get("outcome") in ("passed", "skipped")
         decisive = check_rec if check is not None else answer_rec
-        if decisive is not None and decisive.get("outcome") == "passed":
+        if answer_ok and decisive is not None and decisive.get("outcome") == "passed":
             result.status, result.points = "passed", exercise.points
             results.append(result)
             continue
@@ -480,7 +524,7 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
             elif outcome == "kernel_died":
                 result.detail = f"kernel died: the Python process exited while running {what} (os._exit, a crash, or out of memory)"
             elif outcome == "kernel_dead":
-                result.detail = f"kernel died: not run, the kernel had died in an earlier cell{died_in}"
+                result.detail = f"kernel died: not run, the kernel had died or been stopped in an earlier cell{died_in}"
             else:
                 result.detail = _error_line(record)
             break
@@ -488,6 +532,8 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
             if check_rec is not None and check_rec.get("outcome") == "failed":
                 result.status = "failed"
                 result.detail = "the check's output differs from the expected one"
+                result.expected = str(check_rec.get("expected", ""))
+                result.got = str(check_rec.get("got", ""))
                 result.diff = str(check_rec.get("diff", ""))
             elif run.timed_out:
                 result.status = "timeout"
@@ -530,11 +576,11 @@ def _read_submission(path: Path) -> tuple[Any | None, str]:
 
 def _copy_support_files(reference: Path, workdir: Path) -> None:
     for item in reference.iterdir():
-        if item.name.startswith(".") or item.name == "__pycache__" or item.suffix == ".ipynb":
+        if support_files_filter(str(reference), [item.name]):
             continue
         try:
             if item.is_dir():
-                shutil.copytree(item, workdir / item.name, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.ipynb"))
+                shutil.copytree(item, workdir / item.name, ignore=support_files_filter)
             elif item.is_file():
                 shutil.copy2(item, workdir / item.name)
         except OSError:
@@ -580,12 +626,16 @@ def grade_submission(
         nbformat.write(graded.nb, notebook)
         run = _run_nbval(notebook, cell_timeout, timeout, sanitize)
     submission.results = _results(chapter, graded, run, cell_timeout, timeout)
+    suspicious = suspicious_cells(graded)
     if run.timed_out:
         submission.note = f"grading stopped after the total limit of {timeout:g} s; exercises not reached are marked timed out"
     elif not run.records and any(r.status not in ("missing",) for r in submission.results):
         submission.status = "grading failed"
         last = run.log_tail.strip().splitlines()[-1] if run.log_tail.strip() else f"exit code {run.returncode}"
         submission.note = f"nbval did not run the notebook: {last}"
+    if suspicious:
+        review = "review by hand, a cell may fake a verdict: " + "; ".join(suspicious[:3])
+        submission.note = f"{submission.note}; {review}" if submission.note else review
     submission.seconds = time.monotonic() - start
     return submission
 
@@ -610,6 +660,9 @@ def grade(
 ) -> list[Submission]:
     """Grade every submission (files, or folders searched for ``*.ipynb``) and write the reports to ``out``."""
     chapters = load_reference(reference)
+    here, there = Path(out).resolve(), Path(reference).resolve()
+    if here == there or there in here.parents:
+        raise ValueError(f"--out {out} is inside the reference chapters; write the reports elsewhere")
     sanitize = Path(reference).resolve().parent / "tests" / "nbval_sanitize.cfg"
     paths = _expand([Path(p) for p in submissions])
     missing = [str(p) for p in paths if not p.exists()]
@@ -696,8 +749,9 @@ def write_feedback(results: list[Submission], directory: Path) -> list[Path]:
                 lines += [f"### Exercise {r.number}: {r.summary}", "", _ADVICE.get(r.status, "")]
                 if r.detail:
                     lines += ["", f"> {r.detail}"]
-                if r.diff:
-                    lines += ["", "```text", r.diff.strip().replace("```", "'''"), "```"]
+                for title, text in (("Expected output", r.expected), ("Your output", r.got), ("nbval's comparison", r.diff)):
+                    if text.strip():
+                        lines += ["", f"{title}:", "", "```text", text.rstrip().replace("```", "'''"), "```"]
                 lines.append("")
         target = directory / f"{_safe_name(learner)}.md"
         target.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

@@ -1,6 +1,6 @@
 """A pytest plugin that records each nbval cell's result, one JSON line per cell (for the grader).
 
-Loaded by the grader in its child process (``-p lenet_course.nbval_record``);
+Loaded by the grader in its child process (copied beside the notebook and loaded with ``-p``);
 it writes to the file named by ``LENET_GRADE_RECORD`` as each cell finishes,
 so a run that is killed still leaves the results of the cells it got through.
 
@@ -94,6 +94,24 @@ def _kernel_pid(item: Any) -> int | None:
 _seen_kernels: set[int] = set()
 
 
+def _text_of(item: Any, outputs: list) -> str:
+    """The text a cell printed or displayed (after the sanitize patterns), as a learner saw it."""
+    parts = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            parts.append(str(output.get("text", "")))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            text = output.get("data", {}).get("text/plain")
+            parts.append(("".join(text) if isinstance(text, list) else str(text or "")) + "\n")
+        elif output.get("output_type") == "error":
+            parts.append(f"{output.get('ename')}: {output.get('evalue')}\n")
+    text = "".join(parts)
+    try:
+        return str(item.sanitize(text))
+    except Exception:
+        return text
+
+
 def _classify(item: Any, excinfo: Any) -> dict:
     exc = excinfo.value
     message = str(exc)
@@ -104,7 +122,13 @@ def _classify(item: Any, excinfo: Any) -> dict:
     if "Timeout" in message:
         return {"outcome": "timeout", "message": message}
     if message == "Cell outputs differ":
-        return {"outcome": "failed", "message": message, "diff": _clip(getattr(exc, "inner_traceback", "") or "")}
+        return {
+            "outcome": "failed",
+            "message": message,
+            "expected": _clip(_text_of(item, getattr(item.cell, "outputs", []))),
+            "got": _clip(_text_of(item, getattr(item, "test_outputs", None) or [])),
+            "diff": _clip(getattr(exc, "inner_traceback", "") or ""),
+        }
     errors = [o for o in (getattr(item, "test_outputs", None) or []) if o.get("output_type") == "error"]
     if errors:
         ename, evalue = str(errors[-1].get("ename", "")), str(errors[-1].get("evalue", ""))

@@ -30,6 +30,7 @@ __all__ = [
     "release_notebook",
     "release_chapters",
     "chapter_paths",
+    "support_files_filter",
 ]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -152,8 +153,17 @@ def chapter_paths(chapters: Path) -> list[Path]:
     return sorted(p for p in Path(chapters).glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
 
 
-def _ignore_for_copy(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n.startswith(".") or n == "__pycache__" or n.endswith(".ipynb")}
+GENERATED = ("runs", "__pycache__")  # what running the chapters leaves behind: never released or graded with
+_GENERATED_SUFFIXES = (".ipynb", ".pt", ".pth", ".ckpt")
+
+
+def support_files_filter(directory: str, names: list[str]) -> set[str]:
+    """The names next to the chapters that are not copied (for ``shutil.copytree(ignore=...)``).
+
+    Notebooks are handled on their own; hidden files, checkpoints and the
+    ``runs/`` folder the chapters write are products of running them.
+    """
+    return {n for n in names if n.startswith(".") or n in GENERATED or n.endswith(_GENERATED_SUFFIXES)}
 
 
 def release_chapters(chapters: Path, out: Path) -> list[Path]:
@@ -180,10 +190,10 @@ def release_chapters(chapters: Path, out: Path) -> list[Path]:
         nbformat.write(released, target)
         written.append(target)
     for item in chapters.iterdir():
-        if item.name in _ignore_for_copy(str(chapters), [item.name]):
+        if support_files_filter(str(chapters), [item.name]):
             continue
         if item.is_dir():
-            shutil.copytree(item, out / item.name, ignore=_ignore_for_copy, dirs_exist_ok=True)
+            shutil.copytree(item, out / item.name, ignore=support_files_filter, dirs_exist_ok=True)
         elif item.is_file():
             shutil.copy2(item, out / item.name)
     return written

@@ -49,13 +49,13 @@ class LayerTable(list):
         raise KeyError(f"no layer named {name!r}; the table has {[r.name for r in self]}")
 
     def __str__(self) -> str:
-        header = f"{'layer':<6} {'type':<16} {'output shape':<16} {'parameters':>11} {'connections':>12}"
+        header = f"{'layer':<6} {'type':<20} {'output shape':<16} {'parameters':>11} {'connections':>12}"
         lines = [header, "-" * len(header)]
         for r in self:
             shape = "x".join(str(d) for d in r.output_shape)
-            lines.append(f"{r.name:<6} {r.kind:<16} {shape:<16} {r.params:>11,} {r.connections:>12,}")
+            lines.append(f"{r.name:<6} {r.kind:<20} {shape:<16} {r.params:>11,} {r.connections:>12,}")
         lines.append("-" * len(header))
-        lines.append(f"{'total':<6} {'':<16} {'':<16} {self.total_params:>11,} {self.total_connections:>12,}")
+        lines.append(f"{'total':<6} {'':<20} {'':<16} {self.total_params:>11,} {self.total_connections:>12,}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

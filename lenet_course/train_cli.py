@@ -26,9 +26,17 @@ def _positive(kind):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--epochs", type=_positive(int), default=10, help="passes over the training set (default 10)")
-    p.add_argument("--batch-size", type=_positive(int), default=32, help="images per step (default 32, as the seed article)")
-    p.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam's learning rate (default 0.001)")
+    p.add_argument(
+        "--model",
+        choices=("modern", "classic"),
+        default="modern",
+        help="modern: the seed article's LeNet-5 with Adam; classic: the 1998 network with the paper's recipe (default modern)",
+    )
+    p.add_argument("--epochs", type=_positive(int), default=None, help="passes over the training set (default 10; 20 for classic)")
+    p.add_argument(
+        "--batch-size", type=_positive(int), default=None, help="images per step (default 32, as the seed article; 16 for classic)"
+    )
+    p.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam's learning rate (default 0.001; --model classic uses the paper's schedule instead)")
     p.add_argument(
         "--data",
         default="auto",
@@ -57,9 +65,23 @@ def run(args: argparse.Namespace) -> int:
     device = get_device(args.device)
     data = load_mnist(args.data)
     print(environment_report(device))
-    train_loader = TensorLoader(data.train, args.batch_size, shuffle=True, seed=args.seed, device=device)
-    valid_loader = TensorLoader(data.valid, 1024, device=device)
-    model = LeNet5().to(device)
+    classic = args.model == "classic"
+    if classic:  # the 1998 network: SDLM, the paper's eta schedule, the MAP loss (see recipe.py)
+        from .classic import LeNet5Classic
+        from .recipe import DEFAULT_BATCH_SIZE, PAPER_PASSES, paper_recipe
+
+        args.epochs = args.epochs or PAPER_PASSES
+        args.batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+        model = LeNet5Classic(seed=args.seed).to(device)
+        recipe = paper_recipe(model, data.train, batch_size=args.batch_size, seed=args.seed, device=device)
+        train_loader, valid_loader, options = recipe.train_loader, recipe.loader(data.valid, batch_size=1024), recipe.fit_kwargs()
+    else:
+        args.epochs = args.epochs or 10
+        args.batch_size = args.batch_size or 32
+        train_loader = TensorLoader(data.train, args.batch_size, shuffle=True, seed=args.seed, device=device)
+        valid_loader = TensorLoader(data.valid, 1024, device=device)
+        model = LeNet5().to(device)
+        options = dict(lr=args.lr)
     args.out.mkdir(parents=True, exist_ok=True)
     best = args.out / "best.pt"
     history = fit(
@@ -67,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
         train_loader,
         valid_loader,
         args.epochs,
-        lr=args.lr,
         device=device,
         checkpoint=best,
         resume=args.resume,
         progress=sys.stderr.isatty(),
+        **options,
     )
     load_checkpoint(best, model, map_location=device)
     metrics = {
@@ -79,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         "data": data.summary(),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "lr": args.lr,
+        "lr": "SDLM, paper schedule" if classic else args.lr,
         "seed": args.seed,
         "device": str(device),
         "best_epoch": history.best_epoch,
@@ -88,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
     }
     summary = f"best validation accuracy {100 * history.best_valid_acc:.2f}% (epoch {history.best_epoch + 1})"
     if data.test is not None:
-        test_loader = TensorLoader(data.test, 1024, device=device)
-        metrics["test_loss"], metrics["test_acc"] = evaluate(model, test_loader, device=device)
+        test_loader = recipe.loader(data.test, batch_size=1024) if classic else TensorLoader(data.test, 1024, device=device)
+        metrics["test_loss"], metrics["test_acc"] = evaluate(model, test_loader, options.get("criterion"), device=device)
         summary += f"; test accuracy {100 * metrics['test_acc']:.2f}% on {len(data.test):,} images"
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     plot_history(history).savefig(args.out / "losses.png", dpi=100)

@@ -203,6 +203,12 @@ def fit(
         device = next(model.parameters()).device
     device = torch.device(device)
     model.to(device)
+    # On a CPU, convolutions run faster with their activations stored
+    # channels-last (pixel by pixel, all channels together); the weights go
+    # back to the usual layout when training ends. See `python -m lenet_course bench`.
+    channels_last = device.type == "cpu"
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     criterion = criterion or nn.CrossEntropyLoss()
     history = History()
@@ -269,4 +275,6 @@ def fit(
             if history.best_epoch == epoch:
                 save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
             save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+    if channels_last:
+        model.to(memory_format=torch.contiguous_format)
     return history

@@ -42,9 +42,9 @@ class FlattenEverything(Right):
 
 
 def test_lenet_forward_right(capsys):
-    assert check.lenet_forward(Right) is True
+    assert check.lenet_forward(Right)
     assert capsys.readouterr().out == "Exercise 6.1: 4/4 cases correct. Well done!\n"
-    assert check.lenet_forward(Right()) is True  # an instance works too
+    assert check.lenet_forward(Right())  # an instance works too
 
 
 def test_lenet_forward_does_not_touch_global_rng():
@@ -56,7 +56,7 @@ def test_lenet_forward_does_not_touch_global_rng():
 
 
 def test_lenet_forward_softmax(capsys):
-    assert check.lenet_forward(SoftmaxAtTheEnd) is False
+    assert not check.lenet_forward(SoftmaxAtTheEnd)
     out = capsys.readouterr().out
     assert "2/4 cases correct" in out
     assert "output (logits) for 1 image:" in out
@@ -81,10 +81,10 @@ def test_lenet_forward_not_implemented_propagates():
 def test_parameter_counts(capsys):
     right = {"c1": 156, "s2": 0, "c3": 2416, "s4": 0, "c5": 48120, "f6": 10164, "f7": 850}
     assert sum(right.values()) == 61706
-    assert check.parameter_counts(right) is True
+    assert check.parameter_counts(right)
     assert capsys.readouterr().out == "Exercise 6.2: 8/8 cases correct. Well done!\n"
     no_bias = dict(right, f6=10080)
-    assert check.parameter_counts(no_bias) is False
+    assert not check.parameter_counts(no_bias)
     out = capsys.readouterr().out
     assert "6/8 cases correct" in out
     assert "params['f6']: returned 10080, expected 10164" in out

@@ -7,7 +7,7 @@ from lenet_course import check
 
 
 def test_warmup_zeros_accepts_the_right_tensor(capsys):
-    assert check.warmup_zeros(torch.zeros(1, 1, 32, 32)) is True
+    assert check.warmup_zeros(torch.zeros(1, 1, 32, 32))
     assert capsys.readouterr().out == "Exercise 0.1: 4/4 cases correct. Well done!\n"
 
 
@@ -20,7 +20,7 @@ def test_warmup_zeros_accepts_the_right_tensor(capsys):
     ],
 )
 def test_warmup_zeros_names_the_wrong_case(capsys, x, failing):
-    assert check.warmup_zeros(x) is False
+    assert not check.warmup_zeros(x)
     out = capsys.readouterr().out
     assert out.startswith("Exercise 0.1: 3/4 cases correct.\n")
     assert failing in out
@@ -28,17 +28,17 @@ def test_warmup_zeros_names_the_wrong_case(capsys, x, failing):
 
 
 def test_warmup_zeros_on_a_list_fails_without_crashing(capsys):
-    assert check.warmup_zeros([[0.0] * 32] * 32) is False
+    assert not check.warmup_zeros([[0.0] * 32] * 32)
     assert "x is a tensor: returned False" in capsys.readouterr().out
 
 
 def test_warmup_linear_parameters(capsys):
-    assert check.warmup_linear_parameters(lambda n_in, n_out: n_in * n_out + n_out) is True
+    assert check.warmup_linear_parameters(lambda n_in, n_out: n_in * n_out + n_out)
     assert capsys.readouterr().out == "Exercise 0.2: 5/5 cases correct. Well done!\n"
 
 
 def test_warmup_linear_parameters_without_bias_fails(capsys):
-    assert check.warmup_linear_parameters(lambda n_in, n_out: n_in * n_out) is False
+    assert not check.warmup_linear_parameters(lambda n_in, n_out: n_in * n_out)
     out = capsys.readouterr().out
     assert "0/5 cases correct" in out
     assert "linear_parameters(120, 84) returned 10080, expected 10164" in out

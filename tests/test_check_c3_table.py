@@ -34,12 +34,12 @@ def test_paper_table_matches_the_published_counts():
 
 
 def test_conv_parameters_right(capsys):
-    assert check.conv_parameters(conv_parameters) is True
+    assert check.conv_parameters(conv_parameters)
     assert capsys.readouterr().out == "Exercise 4.1: 6/6 cases correct. Well done!\n"
 
 
 def test_conv_parameters_forgets_bias(capsys):
-    assert check.conv_parameters(lambda m, kernel_size=5: int(m.sum()) * kernel_size**2) is False
+    assert not check.conv_parameters(lambda m, kernel_size=5: int(m.sum()) * kernel_size**2)
     out = capsys.readouterr().out
     assert "Exercise 4.1: 0/6 cases correct." in out
     assert "full C3 (6x16 mask, all True): returned 2400, expected 2416" in out
@@ -62,12 +62,12 @@ def test_conv_parameters_not_implemented_propagates():
 
 
 def test_c3_mask_right(capsys):
-    assert check.c3_mask(paper_mask()) is True
+    assert check.c3_mask(paper_mask())
     assert capsys.readouterr().out == "Exercise 4.2: 18/18 cases correct. Well done!\n"
 
 
 def test_c3_mask_transposed(capsys):
-    assert check.c3_mask(paper_mask().T) is False
+    assert not check.c3_mask(paper_mask().T)
     out = capsys.readouterr().out
     assert "First failing case: shape: returned (16, 6), expected (6, 16)" in out
     assert "Hint: mask[i, j] is True when S2 map i feeds C3 map j" in out
@@ -88,11 +88,11 @@ def test_distinct_triples(capsys):
     table = torch.zeros(6, 16, dtype=torch.bool)
     for j, inputs in enumerate(itertools.islice(itertools.combinations(range(6), 3), 16)):
         table[list(inputs), j] = True
-    assert check.distinct_triples(table) is True
+    assert check.distinct_triples(table)
     assert capsys.readouterr().out == "Exercise 4.3: 3/3 cases correct. Well done!\n"
     same = torch.zeros(6, 16, dtype=torch.bool)
     same[:3] = True
-    assert check.distinct_triples(same) is False
+    assert not check.distinct_triples(same)
     out = capsys.readouterr().out
     assert "2/3 cases correct" in out
     assert "number of different input sets among the 16 maps: returned 1, expected 16" in out

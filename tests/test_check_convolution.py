@@ -16,38 +16,38 @@ def loop_conv(image, kernel, bias=0.0):
 
 
 def test_c1_counts(capsys):
-    assert check.c1_counts(156, 122_304) is True
+    assert check.c1_counts(156, 122_304)
     assert capsys.readouterr().out == "Exercise 2.1: 2/2 cases correct. Well done!\n"
 
 
 def test_c1_counts_without_biases(capsys):
-    assert check.c1_counts(150, 117_600) is False
+    assert not check.c1_counts(150, 117_600)
     out = capsys.readouterr().out
     assert "0/2 cases correct" in out
     assert "C1's parameters returned 150, expected 156" in out
 
 
 def test_loops_match_pytorch(capsys):
-    assert check.conv2d_single_channel(loop_conv) is True
+    assert check.conv2d_single_channel(loop_conv)
     assert capsys.readouterr().out == "Exercise 2.2: 6/6 cases correct. Well done!\n"
 
 
 def test_a_flipped_kernel_is_caught(capsys):
-    assert check.conv2d_single_channel(lambda x, k, b=0.0: loop_conv(x, k.flip(0, 1), b)) is False
+    assert not check.conv2d_single_channel(lambda x, k, b=0.0: loop_conv(x, k.flip(0, 1), b))
     out = capsys.readouterr().out
     assert "First failing case: a 3x3 image and a 2x2 kernel returned a tensor of shape (2, 2)" in out
     assert "Do not flip the kernel" in out
 
 
 def test_a_forgotten_bias_is_caught(capsys):
-    assert check.conv2d_single_channel(lambda x, k, b=0.0: loop_conv(x, k)) is False
+    assert not check.conv2d_single_channel(lambda x, k, b=0.0: loop_conv(x, k))
     out = capsys.readouterr().out
     assert "Exercise 2.2: 3/6 cases correct." in out
     assert "a 5x5 image and a 3x3 kernel, bias 0.5" in out
 
 
 def test_a_wrong_shape_is_reported_not_raised(capsys):
-    assert check.conv2d_single_channel(lambda x, k, b=0.0: x) is False
+    assert not check.conv2d_single_channel(lambda x, k, b=0.0: x)
     assert "returned a tensor of shape (3, 3), expected a tensor of shape (2, 2)" in capsys.readouterr().out
 
 

@@ -5,13 +5,13 @@ from lenet_course.check import Case, Raises, report, same_value
 
 
 def test_all_cases_pass(capsys):
-    assert report("1.1", [Case("f(1)", lambda: 2, 2), Case("f(2)", lambda: 3.0000001, 3)], "hint") is True
+    assert report("1.1", [Case("f(1)", lambda: 2, 2), Case("f(2)", lambda: 3.0000001, 3)], "hint")
     assert capsys.readouterr().out == "Exercise 1.1: 2/2 cases correct. Well done!\n"
 
 
 def test_first_failure_and_hint_are_shown(capsys):
     cases = [Case("f(1)", lambda: 2, 2), Case("f(2)", lambda: 5, 4), Case("f(3)", lambda: 1 / 0, 6)]
-    assert report("2.3", cases, "count the kernel positions") is False
+    assert not report("2.3", cases, "count the kernel positions")
     assert capsys.readouterr().out.splitlines() == [
         "Exercise 2.3: 1/3 cases correct.",
         "  First failing case: f(2) returned 5, expected 4",

@@ -14,7 +14,7 @@ def c5_output_size(size):
 
 def test_c5_output_size_right(capsys):
     assert c5_output_size(32) == 1 and c5_output_size(36) == 2
-    assert check.c5_output_size(c5_output_size) is True
+    assert check.c5_output_size(c5_output_size)
     assert capsys.readouterr().out == "Exercise 5.1: 7/7 cases correct. Well done!\n"
 
 
@@ -22,7 +22,7 @@ def test_c5_output_size_plain_arithmetic_misses_the_error(capsys):
     def arithmetic(size):
         return ((size - 4) // 2 - 4) // 2 - 4
 
-    assert check.c5_output_size(arithmetic) is False
+    assert not check.c5_output_size(arithmetic)
     out = capsys.readouterr().out
     assert "6/7 cases correct" in out
     assert "c5_output_size(28): returned 0, expected it to raise ValueError" in out
@@ -39,12 +39,12 @@ def stable_softmax(z):
 
 
 def test_softmax_right(capsys):
-    assert check.softmax(stable_softmax) is True
+    assert check.softmax(stable_softmax)
     assert capsys.readouterr().out == "Exercise 5.2: 5/5 cases correct. Well done!\n"
 
 
 def test_softmax_naive_overflows(capsys):
-    assert check.softmax(lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True)) is False
+    assert not check.softmax(lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True))
     out = capsys.readouterr().out
     assert "4/5 cases correct" in out
     assert "softmax of [[1000, 1001, 1002]] (large logits): returned [nan, nan, nan], expected [0.09, 0.2447, 0.6652]" in out
@@ -66,9 +66,9 @@ def test_softmax_not_implemented_propagates():
 
 
 def test_rbf_output(capsys):
-    assert check.rbf_output(lambda x, w: torch.cdist(x, w) ** 2) is True
+    assert check.rbf_output(lambda x, w: torch.cdist(x, w) ** 2)
     assert capsys.readouterr().out == "Exercise 5.3: 3/3 cases correct. Well done!\n"
-    assert check.rbf_output(lambda x, w: torch.cdist(x, w)) is False  # forgot the square
+    assert not check.rbf_output(lambda x, w: torch.cdist(x, w))  # forgot the square
     out = capsys.readouterr().out
     assert "1/3 cases correct" in out
     assert "First failing case: one input of 3 features, 2 classes:" in out

@@ -15,7 +15,7 @@ def training_step(model, criterion, optimizer, X, y):
 
 
 def test_training_step_right(capsys):
-    assert check.training_step(training_step) is True
+    assert check.training_step(training_step)
     assert capsys.readouterr().out == "Exercise 8.1: 5/5 cases correct. Well done!\n"
 
 
@@ -26,7 +26,7 @@ def test_training_step_without_zero_grad_fails_on_leftover_gradients(capsys):
         optimizer.step()
         return loss.item()
 
-    assert check.training_step(forgets_zero_grad) is False
+    assert not check.training_step(forgets_zero_grad)
     out = capsys.readouterr().out
     assert "3/5 cases correct" in out
     assert "First failing case: one SGD step with gradients left over from an earlier backward()" in out
@@ -40,7 +40,7 @@ def test_training_step_that_never_steps(capsys):
         loss.backward()
         return loss.item()
 
-    assert check.training_step(no_step) is False
+    assert not check.training_step(no_step)
     out = capsys.readouterr().out
     assert "1/5 cases correct" in out
     assert "one SGD step (lr 0.1) on a fixed LeNet-5 and batch" in out and "expected 0.0" in out
@@ -50,7 +50,7 @@ def test_training_step_must_return_the_loss(capsys):
     def returns_nothing(model, criterion, optimizer, X, y):
         training_step(model, criterion, optimizer, X, y)
 
-    assert check.training_step(returns_nothing) is False
+    assert not check.training_step(returns_nothing)
     assert "the loss it returns (the loss before the step): returned None" in capsys.readouterr().out
 
 
@@ -75,19 +75,19 @@ def accuracy(logits, y):
 
 
 def test_accuracy_right(capsys):
-    assert check.accuracy(accuracy) is True
+    assert check.accuracy(accuracy)
     assert capsys.readouterr().out == "Exercise 8.2: 6/6 cases correct. Well done!\n"
 
 
 def test_accuracy_as_a_tensor_fails_only_the_type_case(capsys):
-    assert check.accuracy(lambda logits, y: (logits.argmax(dim=1) == y).float().mean()) is False
+    assert not check.accuracy(lambda logits, y: (logits.argmax(dim=1) == y).float().mean())
     out = capsys.readouterr().out
     assert "5/6 cases correct" in out
     assert "its type (a Python float, via .item()): returned 'Tensor', expected 'float'" in out
 
 
 def test_accuracy_argmax_over_the_wrong_dimension(capsys):
-    assert check.accuracy(lambda logits, y: (logits.argmax(dim=0)[: len(y)] == y).float().mean().item()) is False
+    assert not check.accuracy(lambda logits, y: (logits.argmax(dim=0)[: len(y)] == y).float().mean().item())
     out = capsys.readouterr().out
     assert "First failing case: accuracy of 4 rows of 3 logits, 2 right:" in out
     assert "argmax over dim 1" in out
@@ -99,11 +99,11 @@ def test_accuracy_not_implemented_propagates():
 
 
 def test_eval_and_no_grad(capsys):
-    assert check.eval_and_no_grad({"b", "c", "d", "f"}) is True
+    assert check.eval_and_no_grad({"b", "c", "d", "f"})
     assert capsys.readouterr().out == "Exercise 8.3: 6/6 statements judged correctly. Well done!\n"
-    assert check.eval_and_no_grad(["(B)", "c", "d", "f"]) is True  # letters are forgiving
+    assert check.eval_and_no_grad(["(B)", "c", "d", "f"])  # letters are forgiving
     capsys.readouterr()
-    assert check.eval_and_no_grad({"a", "b", "c", "d", "f"}) is False
+    assert not check.eval_and_no_grad({"a", "b", "c", "d", "f"})
     out = capsys.readouterr().out
     assert "5/6 statements judged correctly" in out
     assert "Rethink statement (a): model.eval() switches off gradient tracking." in out
@@ -111,7 +111,7 @@ def test_eval_and_no_grad(capsys):
 
 
 def test_eval_and_no_grad_unknown_letter_and_wrong_type(capsys):
-    assert check.eval_and_no_grad({"b", "z"}) is False
+    assert not check.eval_and_no_grad({"b", "z"})
     assert "there is no statement 'z'; use letters from 'a' to 'f'" in capsys.readouterr().out
-    assert check.eval_and_no_grad(3) is False
+    assert not check.eval_and_no_grad(3)
     assert "expected a set of letters" in capsys.readouterr().out

@@ -98,8 +98,8 @@ def test_exercise_with_non_overlapping_windows():
     exercise = FormulaExercise(size=28, target=14, exercise="3.3", non_overlapping=True)
     assert "do not overlap" in exercise.question.value
     exercise.explorer.set(F=4, P=1, S=2)
-    assert exercise.check() is False
+    assert not exercise.check()
     assert "windows that do not overlap (S equal to F): returned False" in text(exercise.verdict)
     exercise.explorer.set(F=2, P=0, S=2)
-    assert exercise.check() is True
+    assert exercise.check()
     assert text(exercise.verdict) == "Exercise 3.3: 4/4 cases correct. Well done!"

@@ -51,3 +51,13 @@ def test_explorer_leaves_the_model_mode_alone():
     assert model.training
     assert repr(LayerExplorer(model, plot=False)) == "LayerExplorer(LeNet5, layer='c1')"
     assert torch.is_grad_enabled()
+
+
+def test_the_plot_area_shows_a_picture_or_a_sentence():
+    w = LayerExplorer(LeNet5())
+    (shown,) = w.plot.outputs
+    assert shown["output_type"] == "display_data" and shown["data"]["image/png"]
+    assert shown["data"]["text/plain"] == "<weights of c1>"
+    w.layer.value = "s2"
+    (shown,) = w.plot.outputs
+    assert shown["text"] == "s2 has no weights: it averages each 2x2 block of its input.\n"

@@ -37,7 +37,7 @@ def test_click_trains_and_draws_every_epoch(tiny):
     h = controls.history
     assert len(h) == 2 and h.epoch == [0, 1]
     assert all(0 <= a <= 1 for a in h.valid_acc + h.train_acc)
-    assert len(drawn) == 2 and all(png.startswith(PNG) for png in drawn)  # redrawn after each epoch
+    assert len(drawn) == 2 and all(bytes(png).startswith(PNG) for png in drawn)  # redrawn after each epoch
     assert controls.status.value.startswith("Done: 2 epochs.")
     assert f"valid accuracy {100 * h.valid_acc[-1]:.2f}%" in controls.status.value
     assert not controls.train_button.disabled

@@ -17,3 +17,4 @@ from .mnist_input import *  # noqa: F401,F403
 from .training_loop import *  # noqa: F401,F403
 from .predictions import *  # noqa: F401,F403
 from .augmentation import *  # noqa: F401,F403
+from .classic import *  # noqa: F401,F403

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["Case", "Raises", "report", "same_value"]
+__all__ = ["Case", "Raises", "Verdict", "report", "same_value"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,28 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def report(exercise: str, cases: list[Case], hint: str) -> bool:
-    """Run the cases, print the verdict for ``exercise`` ("1.1"); True when all pass."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a checker found: true when every case passed.
+
+    In a notebook it displays nothing: the printed verdict line is what the
+    learner reads (and what nbval compares), so a check cell shows no stray
+    ``True`` under it.
+    """
+
+    exercise: str
+    passed: int
+    total: int
+
+    def __bool__(self) -> bool:
+        return self.passed == self.total
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def report(exercise: str, cases: list[Case], hint: str) -> Verdict:
+    """Run the cases, print the verdict for ``exercise`` ("1.1"); the result is true when all pass."""
     passed = 0
     first_failure = None
     for case in cases:
@@ -88,8 +108,8 @@ def report(exercise: str, cases: list[Case], hint: str) -> bool:
     total = len(cases)
     if passed == total:
         print(f"Exercise {exercise}: {passed}/{total} cases correct. Well done!")
-        return True
+        return Verdict(exercise, passed, total)
     print(f"Exercise {exercise}: {passed}/{total} cases correct.")
     print(f"  First failing case: {first_failure}")
     print(f"  Hint: {hint}")
-    return False
+    return Verdict(exercise, passed, total)

@@ -1,4 +1,4 @@
-"""Checkers for chapter 9 (``09_prediction_gallery.ipynb``): the confusion matrix, the least confident predictions, per-class accuracy.
+"""Checkers for chapter 9 (``09_prediction_gallery.ipynb``): the least confident predictions, the confusion matrix, per-class accuracy.
 
 Every case uses labels and probabilities made up here, so the verdicts are
 the same whatever model was trained and whatever copy of MNIST is in use.
@@ -38,7 +38,7 @@ def _as_list(value):
 
 
 def confusion_matrix(fn: Callable[..., torch.Tensor]) -> bool:
-    """Exercise 9.1: ``fn(y_true, y_pred, num_classes=10)``, with ``cm[t, p]`` counting class t predicted as p."""
+    """Exercise 9.2: ``fn(y_true, y_pred, num_classes=10)``, with ``cm[t, p]`` counting class t predicted as p."""
     y_true, y_pred = _labels(9)
 
     def case(label, t, p, **kw):
@@ -53,7 +53,7 @@ def confusion_matrix(fn: Callable[..., torch.Tensor]) -> bool:
         case("confusion_matrix of 300 labels 0..9, 80% right (num_classes left at 10):", y_true, y_pred),
     ]
     return report(
-        "9.1",
+        "9.2",
         cases,
         hint="start from torch.zeros(num_classes, num_classes, dtype=torch.long); rows are the true classes and "
         "columns the predicted ones, so each pair (t, p) adds 1 to cm[t, p]",
@@ -66,7 +66,7 @@ def _probs(seed: int, n: int) -> torch.Tensor:
 
 
 def least_confident(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
-    """Exercise 9.2: ``fn(probs, k)``, the indices of the k rows with the lowest top probability, lowest first."""
+    """Exercise 9.1: ``fn(probs, k)``, the indices of the k rows with the lowest top probability, lowest first."""
     hand = torch.tensor([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [0.34, 0.33, 0.33]])
     random = _probs(10, 500)
 
@@ -83,7 +83,7 @@ def least_confident(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
         Case("least_confident of 500 random rows of 10, k=8:", answer(random, 8), expected(random, 8)),
     ]
     return report(
-        "9.2",
+        "9.1",
         cases,
         hint="a prediction's confidence is its largest probability (max over dim 1); "
         "sort the confidences from low to high (torch.argsort) and keep the first k indices",

@@ -170,7 +170,7 @@ class DrawingPad(widgets.HBox):
             return
         from ipycanvas import hold_canvas
 
-        with hold_canvas(self.canvas):
+        with hold_canvas():
             self.mouse_down(*points[0])
             for x, y in points[1:]:
                 self._segment(*self._last, x, y)

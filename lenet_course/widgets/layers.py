@@ -6,10 +6,11 @@ parameters and connections, and a picture of its weights.
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -28,6 +29,7 @@ def plot_layer_weights(module: nn.Module, max_kernels: int = 16) -> Figure | Non
 
     Convolution kernels are drawn one per output map (the first ``max_kernels``),
     the input channels side by side; a linear layer's weight matrix as one image.
+    The figure is not registered with pyplot, so it only appears where it is shown.
     """
     weight = getattr(module, "weight", None)
     if not isinstance(weight, torch.Tensor):
@@ -44,7 +46,8 @@ def plot_layer_weights(module: nn.Module, max_kernels: int = 16) -> Figure | Non
             canvas[:, :, c * (k + 1): c * (k + 1) + k] = shown[:, c]
         cols = 4 if out_maps > 4 else out_maps
         rows = -(-out_maps // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(min(12, cols * max(1.2, in_maps * 0.5)), rows * 1.1), squeeze=False)
+        fig = Figure(figsize=(min(12, cols * max(1.2, in_maps * 0.5)), rows * 1.1))
+        axes = fig.subplots(rows, cols, squeeze=False)
         for index, ax in enumerate(axes.flat):
             ax.axis("off")
             if index < out_maps:
@@ -53,7 +56,8 @@ def plot_layer_weights(module: nn.Module, max_kernels: int = 16) -> Figure | Non
         more = f" (first {out_maps} of {w.shape[0]} maps)" if w.shape[0] > out_maps else ""
         fig.suptitle(f"{_shape(w.shape)} kernels{more}; columns: input channels", fontsize=9)
         return fig
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig = Figure(figsize=(6, 3))
+    ax = fig.subplots()
     image = ax.imshow(w.reshape(w.shape[0], -1).numpy(), aspect="auto", **style)
     ax.set_xlabel("input unit")
     ax.set_ylabel("output unit")
@@ -121,19 +125,20 @@ class LayerExplorer(widgets.VBox):
             self.layer.value = name  # observing the drop-down calls show again
             return
         self.info.value = f"<pre>{html.escape(self.describe(name))}</pre>"
-        if self.figure is not None:
-            plt.close(self.figure)
         self.figure = plot_layer_weights(getattr(self.model, name))
         if not self.show_plots:
             return
-        self.plot.clear_output(wait=True)
-        with self.plot:
-            if self.figure is None:
-                print(f"{name} has no weights: it averages each 2x2 block of its input.")
-            else:
-                from IPython.display import display
-
-                display(self.figure)
+        # outputs are set directly (not captured with `with self.plot:`), which
+        # works the same in JupyterLab, under nbval and in a headless run
+        if self.figure is None:
+            text = f"{name} has no weights: it averages each 2x2 block of its input.\n"
+            self.plot.outputs = ({"output_type": "stream", "name": "stdout", "text": text},)
+        else:
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", bbox_inches="tight")
+            png = base64.b64encode(buffer.getvalue()).decode("ascii")
+            data = {"image/png": png, "text/plain": f"<weights of {name}>"}
+            self.plot.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
     def __repr__(self) -> str:
         return f"LayerExplorer({type(self.model).__name__}, layer={self.layer.value!r})"

@@ -13,7 +13,7 @@ __all__ = ["WidgetCheck"]
 
 
 class WidgetCheck(widgets.VBox):
-    """A slider and a line that follows it: if the line changes when you move the slider, widgets work."""
+    """A slider and a line that follows it (chapter 0): if the line changes as the slider moves, widgets work."""
 
     def __init__(self, value: int = 3) -> None:
         self.slider = widgets.IntSlider(value=value, min=0, max=10, description="move me")

@@ -19,15 +19,22 @@ from pathlib import Path
 
 import pytest
 
-from .jupyterlab_driver import CHROMIUM, CHROMIUM_ARGS, REPO, JupyterLabServer, NotebookPage, copy_chapters
-
-CHAPTERS = REPO / "chapters"
-SCREENSHOTS = REPO / "artifacts" / "browser"
+from .jupyterlab_driver import (
+    CHAPTERS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    SCREENSHOTS,
+    JupyterLabServer,
+    RUN_TIMES,
+    NotebookPage,
+    copy_chapters,
+)
 
 
 def _why_unavailable() -> str | None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium)"
+        return f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium, or set LENET_COURSE_CHROMIUM)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -35,15 +42,26 @@ def _why_unavailable() -> str | None:
     return None
 
 
+def _require_browser() -> bool:
+    return os.environ.get("LENET_COURSE_REQUIRE_BROWSER", "").lower() in {"1", "true", "yes"}
+
+
+UNAVAILABLE = _why_unavailable()
+SENTINEL = "test_browser_suite.py"
+# Without Chromium only the sentinel test is collected, so the suite skips on one line.
+collect_ignore = (
+    [path.name for path in Path(__file__).parent.glob("test_*.py") if path.name != SENTINEL] if UNAVAILABLE else []
+)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _browser_available() -> None:
-    """Skip (or, with LENET_COURSE_REQUIRE_BROWSER=1, fail) the whole suite when Chromium is missing."""
-    reason = _why_unavailable()
-    if reason is None:
+    """Skip (or, with LENET_COURSE_REQUIRE_BROWSER=1, fail) when Chromium or playwright is missing."""
+    if UNAVAILABLE is None:
         return
-    if os.environ.get("LENET_COURSE_REQUIRE_BROWSER", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(reason + "; LENET_COURSE_REQUIRE_BROWSER is set", pytrace=False)
-    pytest.skip(reason)
+    if _require_browser():
+        pytest.fail(UNAVAILABLE + "; LENET_COURSE_REQUIRE_BROWSER is set", pytrace=False)
+    pytest.skip(UNAVAILABLE)
 
 
 @pytest.fixture(scope="session")
@@ -106,14 +124,20 @@ _timing: dict[str, float] = {}
 
 @pytest.fixture(scope="session", autouse=True)
 def _time_the_suite():
+    """Time the suite; start a clean screenshot folder when it runs."""
+    if UNAVAILABLE is None:
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
     _timing["start"] = time.monotonic()
     yield
     _timing["end"] = time.monotonic()
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if "end" in _timing and _why_unavailable() is None:
+    if "end" in _timing and UNAVAILABLE is None:
         seconds = _timing["end"] - _timing["start"]
         terminalreporter.write_line(
             f"browser suite: {seconds:.1f} s (JupyterLab and Chromium included); screenshots in {SCREENSHOTS.relative_to(REPO)}/"
         )
+        for path, run in RUN_TIMES.items():
+            terminalreporter.write_line(f"  Run All Cells of {path}: {run}")

@@ -29,8 +29,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+CHAPTERS = REPO / "chapters"
+SCREENSHOTS = REPO / "artifacts" / "browser"
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package ``chromium``; LENET_COURSE_CHROMIUM points elsewhere (another distribution's binary).
+CHROMIUM = Path(os.environ.get("LENET_COURSE_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -46,7 +49,7 @@ CHROMIUM_ARGS = [
 # User settings for the private JupyterLab: every cell stays in the DOM, and no
 # news or update checks reach for the network.
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none", "recordTiming": True},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "checkForUpdates": False,
         "fetchNews": "false",
@@ -209,8 +212,10 @@ class JupyterLabServer:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def url(self, notebook: str) -> str:
-        return f"{self.base_url}/lab/tree/{notebook}?token={self.token}"
+    def url(self, notebook: str, workspace: str | None = None) -> str:
+        """The page that opens ``notebook``; a workspace of its own keeps other notebooks' tabs out."""
+        lab = f"lab/workspaces/{workspace}" if workspace else "lab"
+        return f"{self.base_url}/{lab}/tree/{notebook}?token={self.token}"
 
 
 def copy_chapters(source: Path, target: Path) -> Path:
@@ -234,6 +239,8 @@ def committed_verdicts(notebook: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------- page
+
+RUN_TIMES: dict[str, str] = {}  # notebook -> how long its Run All Cells took, for the summary
 
 # JavaScript run in the page; ``panel(path)`` finds the notebook's panel through
 # the application object JupyterLab exposes (--LabApp.expose_app_in_browser).
@@ -295,6 +302,14 @@ _ERRORS_JS = _FIND_PANEL + """
 }
 """
 
+_TIMING_JS = _FIND_PANEL + """
+(path) => findPanel(path).content.widgets.map((cell, index) => {
+  const t = cell.model.getMetadata('execution') || {};
+  const start = Date.parse(t['iopub.execute_input'] || ''), end = Date.parse(t['shell.execute_reply'] || '');
+  return {cell: index, id: cell.model.id, seconds: isNaN(start) || isNaN(end) ? null : (end - start) / 1000};
+}).filter(c => c.seconds !== null)
+"""
+
 _COMMAND_JS = "async ([command, args]) => { await window.jupyterapp.commands.execute(command, args || {}); }"
 
 # What a traceback looks like once rendered as text in the page.
@@ -306,7 +321,7 @@ WIDGET_FAILURE = re.compile(r"Error displaying widget|Loading widget\.\.\.|Faile
 class NotebookPage:
     """One notebook open in JupyterLab in a Playwright page.
 
-    >>> nb = NotebookPage(page, server, "01_output_size_formula.ipynb").open()
+    >>> nb = NotebookPage(page, server, "01_output_size_formula.ipynb", SCREENSHOTS).open()
     >>> nb.run_all()            # Run > Run All Cells, then wait for the kernel
     >>> nb.assert_no_errors()
     """
@@ -317,6 +332,7 @@ class NotebookPage:
         self.path = path
         self.screenshots = Path(screenshots)
         self.page_errors: list[str] = []
+        self.panel = None
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
 
     def __repr__(self) -> str:
@@ -324,10 +340,17 @@ class NotebookPage:
 
     def open(self, timeout: float = 90.0) -> "NotebookPage":
         """Load JupyterLab on this notebook and wait for an idle, connected kernel."""
-        self.page.goto(self.server.url(self.path), wait_until="domcontentloaded")
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout * 1000)
+        workspace = f"browser-test-{secrets.token_hex(4)}"
+        self.page.goto(self.server.url(self.path, workspace), wait_until="domcontentloaded")
         self.page.wait_for_function(_READY_JS, arg=self.path, timeout=timeout * 1000, polling=250)
+        panel_id = self.page.evaluate(_FIND_PANEL + "(path) => findPanel(path).id", self.path)
+        self.panel = self.page.locator(f'[id="{panel_id}"]')
+        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout * 1000)
         return self
+
+    def find(self, selector: str):
+        """Elements matching ``selector`` inside this notebook."""
+        return self.panel.locator(selector)
 
     def command(self, command: str, args: dict | None = None) -> None:
         """Run a JupyterLab command by id, as the command palette would."""
@@ -366,12 +389,26 @@ class NotebookPage:
             if done:
                 stable_since = stable_since or time.monotonic()
                 if time.monotonic() - stable_since >= 1.0:  # idle and unchanged for a second
-                    return time.monotonic() - started
+                    seconds = time.monotonic() - started
+                    try:
+                        slow = ", ".join(f"{c['id']} {c['seconds']:.1f} s" for c in self.slowest_cells())
+                    except Exception:
+                        slow = "?"
+                    RUN_TIMES[self.path] = f"{seconds:.1f} s (slowest cells: {slow})"
+                    return seconds
             else:
                 stable_since = None
             time.sleep(0.25)
         self.screenshot(f"{Path(self.path).stem}-timeout")
-        raise AssertionError(f"{self.path}: Run All Cells did not finish within {timeout:.0f} s; last state {state}")
+        raise AssertionError(
+            f"{self.path}: Run All Cells did not finish within {timeout:.0f} s; last state {state}; "
+            f"JupyterLab's log ends with:\n{self.server.log_tail(15)}"
+        )
+
+    def slowest_cells(self, n: int = 3) -> list[dict]:
+        """The ``n`` cells that took longest in the last run (JupyterLab's recorded timing)."""
+        timings = self.page.evaluate(_TIMING_JS, self.path)
+        return sorted(timings, key=lambda c: c["seconds"], reverse=True)[:n]
 
     # ------------------------------------------------------------------ reading
     def error_outputs(self) -> list[dict]:
@@ -380,12 +417,12 @@ class NotebookPage:
 
     def tracebacks_shown(self) -> list[str]:
         """Texts of the red output boxes on the page that look like a traceback (warnings do not)."""
-        texts = self.page.locator(f".jp-NotebookPanel:not(.lm-mod-hidden) {STDERR_OUTPUT}").all_inner_texts()
+        texts = self.find(STDERR_OUTPUT).all_inner_texts()
         return [text for text in texts if TRACEBACK.search(text)]
 
     def widget_failures(self) -> list[str]:
         """Output texts saying a widget could not be shown."""
-        texts = self.page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts()
+        texts = self.find(".jp-OutputArea-output").all_inner_texts()
         return [text.strip()[:200] for text in texts if WIDGET_FAILURE.search(text)]
 
     def assert_no_errors(self) -> None:
@@ -399,13 +436,15 @@ class NotebookPage:
             problems.append("tracebacks shown: " + " | ".join(t[:300] for t in shown))
         if broken:
             problems.append("widgets not displayed: " + " | ".join(broken))
+        if self.page_errors:
+            problems.append("uncaught errors in the page: " + " | ".join(e[:300] for e in self.page_errors))
         if problems:
             self.screenshot(f"{Path(self.path).stem}-errors")
         assert not problems, f"{self.path}: " + "\n".join(problems)
 
     def cell_of(self, selector: str):
         """The cell (``.jp-Cell``) holding ``selector``, scrolled into view."""
-        cell = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", has=self.page.locator(selector)).first
+        cell = self.find(".jp-Cell").filter(has=self.page.locator(selector)).first
         cell.scroll_into_view_if_needed()
         return cell
 
@@ -415,7 +454,7 @@ class NotebookPage:
         path = self.screenshots / f"{name}.png"
         try:
             if locator is not None:
-                locator.scroll_into_view_if_needed()
+                locator.first.evaluate("el => el.scrollIntoView({block: 'center', inline: 'nearest'})")
             self.page.screenshot(path=str(path))
         except Exception:  # a screenshot is evidence, never the reason a test fails
             pass
@@ -423,7 +462,16 @@ class NotebookPage:
 
     def output_texts(self) -> list[str]:
         """The text of every output box of the notebook, top to bottom."""
-        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output").all_inner_texts()
+        return self.find(".jp-OutputArea-output").all_inner_texts()
+
+    def assert_committed_verdicts_shown(self, committed: Path) -> list[str]:
+        """Every verdict line the committed notebook's check cells printed is in the page after Run All."""
+        expected = committed_verdicts(committed)
+        assert len(expected) >= 2, f"{committed.name} should commit at least two check verdicts, found {expected}"
+        shown = "\n".join(self.output_texts())
+        missing = [line for line in expected if line not in shown]
+        assert not missing, f"{self.path}: verdicts not shown in the page after Run All: {missing}"
+        return expected
 
     def shut_down_kernel(self) -> None:
         """Shut the notebook's kernel down through the REST API (frees its memory for the next test)."""
@@ -452,7 +500,7 @@ class NotebookPage:
 
     def canvas(self, class_name: str):
         """The ``<canvas>`` of an ipycanvas widget given its class (the class sits on the canvas or around it)."""
-        return self.page.locator(f"canvas.{class_name}, .{class_name} canvas").first
+        return self.find(f"canvas.{class_name}, .{class_name} canvas").first
 
     def drag(self, target, points: list[tuple[float, float]], steps: int = 6) -> None:
         """Press the mouse at the first point of ``target`` (fractions of its box), move through the rest, release."""

@@ -1,0 +1,117 @@
+"""SDLM on problems whose Hessian diagonal is known."""
+
+import pytest
+import torch
+from torch import nn
+
+from lenet_course.classic import LeNet5Classic, ScaledTanh, scale_input
+from lenet_course.sdlm import SDLM, CurvatureEstimator, Stage, gauss_newton_diagonal, paper_eta, paper_scheduler
+
+
+def _least_squares(seed=0, n=64, d_in=5, d_out=3):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d_in, generator=g) * torch.tensor([0.5, 1.0, 2.0, 3.0, 0.1])[:d_in]
+    T = torch.randn(n, d_out, generator=g)
+    layer = nn.Linear(d_in, d_out)
+    return X, T, layer
+
+
+def test_gauss_newton_diagonal_is_exact_for_linear_least_squares():
+    X, T, layer = _least_squares()
+    diag = gauss_newton_diagonal([Stage(layer)], X, output_curvature=1.0)
+    # E = 1/2 mean ||W x + b - t||^2: d2E/dw_ij^2 = mean x_j^2, d2E/db_i^2 = 1
+    assert torch.allclose(diag[layer.weight], (X**2).mean(0).expand(3, 5), atol=1e-6)
+    assert torch.allclose(diag[layer.bias], torch.ones(3))
+    # and it is the diagonal of the true Hessian
+    w, b = layer.weight.detach(), layer.bias.detach()
+    H = torch.autograd.functional.hessian(lambda w_: 0.5 * ((X @ w_.T + b - T) ** 2).sum(1).mean(), w)
+    assert torch.allclose(diag[layer.weight], torch.einsum("ijij->ij", H), atol=1e-5)
+
+
+def test_curvature_backpropagates_through_squashing_and_squared_weights():
+    torch.manual_seed(0)
+    l1, l2 = nn.Linear(4, 3), nn.Linear(3, 2)
+    f = ScaledTanh()
+    x = torch.randn(10, 4)
+    diag = gauss_newton_diagonal([Stage(l1, f), Stage(l2)], x, output_curvature=2.0)
+    # the paper's recursion, written out for this two-layer net
+    a1 = l1(x)
+    h_a2 = torch.full((10, 2), 2.0)
+    h_x1 = h_a2 @ (l2.weight**2)
+    h_a1 = h_x1 * ScaledTanh.derivative(a1) ** 2
+    assert torch.allclose(diag[l2.weight], (h_a2.T @ f(a1) ** 2) / 10, atol=1e-5)
+    assert torch.allclose(diag[l1.weight], (h_a1.T @ x**2) / 10, atol=1e-5)
+    assert torch.allclose(diag[l1.bias], h_a1.mean(0), atol=1e-5)
+
+
+def test_sdlm_step_is_eta_over_mu_plus_h():
+    p = nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt = SDLM([p], lr=0.1, mu=0.5)
+    opt.set_hessian_diagonal({p: torch.tensor([0.5, 1.5])})
+    p.grad = torch.tensor([1.0, 4.0])
+    opt.step()
+    assert torch.allclose(p.detach(), torch.tensor([1.0 - 0.1 / 1.0, 2.0 - 0.1 * 4 / 2.0]))
+    assert torch.allclose(opt.step_sizes(p), torch.tensor([0.1, 0.05]))
+
+
+def test_sdlm_is_newton_on_a_separable_quadratic():
+    # E = 1/2 sum_k c_k (w_k - t_k)^2 has Hessian diag(c): lr 1, tiny mu reaches the minimum in one step
+    c, t = torch.tensor([0.1, 1.0, 10.0]), torch.tensor([1.0, -2.0, 3.0])
+    w = nn.Parameter(torch.zeros(3))
+    opt = SDLM([w], lr=1.0, mu=1e-6)
+    opt.set_hessian_diagonal({w: c})
+    (0.5 * (c * (w - t) ** 2).sum()).backward()
+    opt.step()
+    assert torch.allclose(w.detach(), t, atol=1e-4)
+
+
+def test_sdlm_solves_least_squares_faster_than_sgd():
+    X, T, layer = _least_squares(seed=1)
+    sgd_layer = nn.Linear(5, 3)
+    sgd_layer.load_state_dict(layer.state_dict())
+    sdlm = SDLM(layer.parameters(), lr=0.5, mu=0.02)
+    sdlm.set_hessian_diagonal(gauss_newton_diagonal([Stage(layer)], X, 1.0))
+    sgd = torch.optim.SGD(sgd_layer.parameters(), lr=0.5 / 9)  # the largest stable-ish step for x_3's curvature 9
+    for _ in range(100):
+        for m, opt in ((layer, sdlm), (sgd_layer, sgd)):
+            opt.zero_grad()
+            (0.5 * ((m(X) - T) ** 2).sum(1).mean()).backward()
+            opt.step()
+    best = torch.linalg.lstsq(torch.cat([X, torch.ones(64, 1)], 1), T).solution
+    err = lambda m: (m.weight.detach().T - best[:5]).abs().max().item()  # noqa: E731
+    assert err(layer) < 1e-3
+    assert err(layer) < err(sgd_layer)
+
+
+def test_step_without_curvature_says_what_to_do():
+    p = nn.Parameter(torch.ones(2))
+    p.grad = torch.ones(2)
+    with pytest.raises(RuntimeError, match="call set_hessian_diagonal"):
+        SDLM([p]).step()
+
+
+def test_paper_schedule_and_scheduler():
+    assert [paper_eta(e) for e in range(20)] == [5e-4] * 2 + [2e-4] * 3 + [1e-4] * 3 + [5e-5] * 4 + [1e-5] * 8
+    p = nn.Parameter(torch.ones(1))
+    opt = SDLM([p])
+    sched = paper_scheduler(opt, scale=10)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()  # no gradients yet: changes nothing
+        sched.step()
+    assert lrs == pytest.approx([5e-3, 5e-3, 2e-3, 2e-3, 2e-3, 1e-3])
+    assert "last_epoch" in sched.state_dict()
+
+
+def test_curvature_estimator_on_the_classic_model():
+    model = LeNet5Classic(seed=0)
+    images = scale_input(torch.rand(40, 1, 32, 32))
+    opt = SDLM(model.parameters())
+    diag = CurvatureEstimator(model, opt, images, n=20, seed=0)(0)
+    assert set(diag) == set(model.parameters())
+    for p in model.parameters():
+        assert diag[p].shape == p.shape and torch.all(diag[p] >= 0)
+    assert torch.all(diag[model.c3.weight][model.c3.mask == 0] == 0)
+    # F6 feeds the RBF units directly: d2E/db^2 = 2 f'(a)^2
+    assert torch.all(diag[model.f6.bias] > 0) and torch.all(diag[model.f6.bias] <= 2 * (1.7159 * 2 / 3) ** 2 + 1e-6)
