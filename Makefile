@@ -39,6 +39,16 @@ test-unit: $(STAMP)
 	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest tests --ignore=tests/browser
 
 test-notebooks: $(STAMP)
+	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest chapters $(NBVAL)
+
+test-browser: $(STAMP)
+	LENET_COURSE_OFFLINE=1 LENET_COURSE_DATA=sample $(PY) -m pytest tests/browser -m browser
+
+train: $(STAMP)
+	$(PY) -m lenet_course train
+
+# For course authors: re-execute every chapter in place, as CI will run it.
+notebooks: $(STAMP)
 	$(PY) tools/run_chapters.py chapters/[0-9]*.ipynb
 
 release: $(STAMP)
