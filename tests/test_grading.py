@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from .notebook_cells import code_cell as _code
+
 from lenet_course.grading import (
     Chapter,
     _exercises_of,
@@ -35,18 +37,6 @@ CELL_TIMEOUT = 30  # seconds: well above any cell of a light chapter, paid once 
 
 
 # ---------------------------------------------------------------- a small chapter built here
-
-
-def _code(source, cell_id, meta=None, tags=None, text=None, count=None):
-    cell = new_code_cell(source, id=cell_id)
-    if meta:
-        cell.metadata["lenet_course"] = meta
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    if text is not None:
-        cell.outputs = [new_output("stream", name="stdout", text=text)]
-        cell.execution_count = count
-    return cell
 
 
 def demo_chapter() -> nbformat.NotebookNode:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_markdown_cell, new_notebook
+
+from .notebook_cells import code_cell as _code
 
 from lenet_course.release import (
     BEGIN,
@@ -26,18 +28,6 @@ from lenet_course.release import (
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 LIGHT = ["01_output_size_formula", "00_welcome"]  # no training: quick to run
-
-
-def _code(source, cell_id, meta=None, tags=None, text=None, count=None):
-    cell = new_code_cell(source, id=cell_id)
-    if meta:
-        cell.metadata["lenet_course"] = meta
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    if text is not None:
-        cell.outputs = [new_output("stream", name="stdout", text=text)]
-        cell.execution_count = count
-    return cell
 
 
 def demo_chapter() -> nbformat.NotebookNode:

@@ -5,7 +5,7 @@
 Exercise 1.1: 12/12 cases correct. Well done!
 """
 
-from ._core import Case, Raises, report, same_value  # noqa: F401
+from ._core import Case, Raises, Verdict, report, same_value  # noqa: F401
 from .basics import *  # noqa: F401,F403
 from .formula import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 __all__ = ["judge_statements"]
 
 
-def judge_statements(exercise: str, statements: Mapping[str, str], answer: Iterable[str], key: set[str], hint: str) -> bool:
+def judge_statements(exercise: str, statements: Mapping[str, str], answer: Iterable[str], key: set[str], hint: str) -> Verdict:
     """Print ``Exercise N.k: m/n statements judged correctly.``; True when the ticked set equals ``key``."""
     letters = sorted(statements)
     if isinstance(answer, str):

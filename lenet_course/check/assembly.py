@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..models import LeNet5
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["lenet_forward", "parameter_counts"]
 
@@ -26,7 +26,7 @@ def _images(n: int, seed: int) -> torch.Tensor:
     return torch.rand(n, 1, 32, 32, generator=torch.Generator().manual_seed(seed))
 
 
-def lenet_forward(model_class: type[nn.Module] | nn.Module) -> bool:
+def lenet_forward(model_class: type[nn.Module] | nn.Module) -> Verdict:
     """Exercise 6.1: a LeNet-5 class whose forward gives the package's ``LeNet5`` output for the same weights."""
     reference = _reference()
 
@@ -57,7 +57,7 @@ def lenet_forward(model_class: type[nn.Module] | nn.Module) -> bool:
     )
 
 
-def parameter_counts(params: Mapping[str, int]) -> bool:
+def parameter_counts(params: Mapping[str, int]) -> Verdict:
     """Exercise 6.2: the trainable parameters of each layer of ``LeNet5``, worked out by hand."""
     model = LeNet5()
     expected = {name: sum(p.numel() for p in getattr(model, name).parameters()) for name in _LAYERS}

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
-from ._core import Case, report
+from ._core import Case, Verdict, report
 from ._quiz import judge_statements
 
 __all__ = ["augmentation_pipeline", "label_preserving", "TRANSFORM_STATEMENTS"]
@@ -52,7 +52,7 @@ def _largest_difference(got, expected: torch.Tensor):
     return round(float((got.float() - expected).abs().max()), 4)
 
 
-def augmentation_pipeline(fn: Callable[[float, float], Callable]) -> bool:
+def augmentation_pipeline(fn: Callable[[float, float], Callable]) -> Verdict:
     """Exercise 10.1: ``fn(degrees, shear)``, a pipeline from a 28x28 PIL digit to a randomly rotated and sheared 1x32x32 tensor."""
     from PIL import Image
 
@@ -117,7 +117,7 @@ TRANSFORM_STATEMENTS = {
 _LABEL_PRESERVING = {"a", "b", "c", "d", "h"}
 
 
-def label_preserving(answer: Iterable[str]) -> bool:
+def label_preserving(answer: Iterable[str]) -> Verdict:
     """Exercise 10.2: the set of letters of the transforms in ``TRANSFORM_STATEMENTS`` that keep a digit's label."""
     return judge_statements(
         "10.2",

@@ -7,16 +7,16 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["warmup_zeros", "warmup_linear_parameters"]
 
 
-def _is_float32_tensor(x: object) -> bool:
+def _is_float32_tensor(x: object) -> Verdict:
     return isinstance(x, torch.Tensor) and x.dtype == torch.float32
 
 
-def warmup_zeros(x: object) -> bool:
+def warmup_zeros(x: object) -> Verdict:
     """Exercise 0.1: ``x`` is a batch of one 1-channel 32x32 image of zeros (float32).
 
     Introduced in chapter 0.
@@ -35,7 +35,7 @@ def warmup_zeros(x: object) -> bool:
     )
 
 
-def warmup_linear_parameters(linear_parameters: Callable[[int, int], int]) -> bool:
+def warmup_linear_parameters(linear_parameters: Callable[[int, int], int]) -> Verdict:
     """Exercise 0.2: ``linear_parameters(n_in, n_out)`` counts the parameters of ``nn.Linear(n_in, n_out)``.
 
     Introduced in chapter 0. Each case is compared with what PyTorch itself counts.

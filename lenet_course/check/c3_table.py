@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["conv_parameters", "c3_mask", "distinct_triples"]
 
@@ -38,7 +38,7 @@ def _reference_parameters(mask: torch.Tensor, kernel_size: int) -> int:
     return int((inputs_per_map * kernel_size * kernel_size + 1).sum())
 
 
-def conv_parameters(fn: Callable[..., int]) -> bool:
+def conv_parameters(fn: Callable[..., int]) -> Verdict:
     """Exercise 4.1: ``fn(mask, kernel_size=5)``, the parameters of a convolution connected by ``mask``."""
     one_c3_map = torch.zeros(6, 1, dtype=torch.bool)
     one_c3_map[[0, 1, 2], 0] = True
@@ -65,7 +65,7 @@ def _column(mask, j: int) -> list[int]:
     return sorted(torch.nonzero(torch.as_tensor(mask)[:, j]).flatten().tolist())
 
 
-def c3_mask(mask: torch.Tensor) -> bool:
+def c3_mask(mask: torch.Tensor) -> Verdict:
     """Exercise 4.2: the paper's connection table as a boolean 6x16 mask."""
     expected = _paper_mask()
     cases = [
@@ -84,7 +84,7 @@ def c3_mask(mask: torch.Tensor) -> bool:
     )
 
 
-def distinct_triples(table: torch.Tensor) -> bool:
+def distinct_triples(table: torch.Tensor) -> Verdict:
     """Exercise 4.3: a 6x16 table in which every C3 map reads 3 S2 maps, each map a different three."""
     def columns():
         t = torch.as_tensor(table).bool()

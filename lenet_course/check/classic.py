@@ -9,7 +9,7 @@ import torch
 from ..bitmaps import rbf_prototypes
 from ..classic import C3_TABLE
 from ..losses import map_criterion
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["c3_row", "rbf_penalties", "map_loss"]
 
@@ -18,7 +18,7 @@ def _as_sorted_tuple(row) -> tuple[int, ...]:
     return tuple(sorted(int(i) for i in row))
 
 
-def c3_row(fn: Callable[[int], tuple[int, ...]]) -> bool:
+def c3_row(fn: Callable[[int], tuple[int, ...]]) -> Verdict:
     """Exercise 11.1: ``fn(i)``, the S2 maps (0..5) that feed C3 map ``i`` (0..15), in the paper's table."""
     cases = [Case(f"c3_row({i}):", (lambda i=i: _as_sorted_tuple(fn(i))), C3_TABLE[i]) for i in range(16)]
     cases.append(Case("parameters of the whole table, sum of 25 * len(c3_row(i)) + 1:",
@@ -36,7 +36,7 @@ def _f6_outputs(seed: int, n: int) -> torch.Tensor:
     return torch.randn(n, 84, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-def rbf_penalties(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def rbf_penalties(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verdict:
     """Exercise 11.2: ``fn(x, w)``, y[n, i] = sum_j (x[n, j] - w[i, j])^2 for F6 outputs (N, 84) and bitmaps (10, 84)."""
     w = rbf_prototypes().double()
 
@@ -63,7 +63,7 @@ def rbf_penalties(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> b
     )
 
 
-def map_loss(fn: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> bool:
+def map_loss(fn: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]) -> Verdict:
     """Exercise 11.3: ``fn(y, targets, j)``, eq. 9 averaged over the batch, from the RBF penalties ``y`` (N, 10)."""
     g = torch.Generator().manual_seed(3)
     y = torch.rand(6, 10, generator=g, dtype=torch.float64) * 20

@@ -7,12 +7,12 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["c1_counts", "conv2d_single_channel"]
 
 
-def c1_counts(parameters: int, connections: int) -> bool:
+def c1_counts(parameters: int, connections: int) -> Verdict:
     """Exercise 2.1: C1's trainable parameters (156) and connections (122,304), counted by hand.
 
     Introduced in chapter 2.
@@ -30,13 +30,13 @@ def c1_counts(parameters: int, connections: int) -> bool:
     )
 
 
-def _close(got: object, expected: torch.Tensor) -> bool:
+def _close(got: object, expected: torch.Tensor) -> Verdict:
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
         return False
     return bool(torch.allclose(got.detach().cpu().double(), expected.double(), rtol=1e-4, atol=1e-5))
 
 
-def conv2d_single_channel(conv2d: Callable[..., torch.Tensor]) -> bool:
+def conv2d_single_channel(conv2d: Callable[..., torch.Tensor]) -> Verdict:
     """Exercise 2.2: ``conv2d(image, kernel, bias)`` by loops, compared with ``torch.nn.functional.conv2d``.
 
     ``image`` is ``(H, W)``, ``kernel`` is ``(F, F)`` (or ``(Fh, Fw)``), ``bias`` a number;

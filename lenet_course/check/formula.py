@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Callable, Mapping
 
-from ._core import Case, Raises, report
+from ._core import Case, Raises, Verdict, report
 
 __all__ = ["conv_output_size", "formula_target", "lenet_widths"]
 
@@ -32,7 +32,7 @@ formula_cases: list[tuple[tuple[int, int, int, int], int | None]] = [
 ]
 
 
-def _whole(got: Any, expected: int) -> bool:
+def _whole(got: Any, expected: int) -> Verdict:
     return isinstance(got, numbers.Integral) and not isinstance(got, bool) and int(got) == expected
 
 
@@ -40,7 +40,7 @@ def _call_text(W: int, F: int, P: int, S: int) -> str:
     return f"conv_output_size(W={W}, F={F}, P={P}, S={S})"
 
 
-def conv_output_size(fn: Callable[..., int]) -> bool:
+def conv_output_size(fn: Callable[..., int]) -> Verdict:
     """Exercise 1.1: ``fn(W, F, P, S)`` returns the output width, or raises ValueError when it does not tile.
 
     Introduced in chapter 1. The answer must be an ``int``: ``28.0`` counts as wrong.
@@ -73,7 +73,7 @@ def formula_target(
     target: int = 16,
     exercise: str = "1.2",
     non_overlapping: bool = False,
-) -> bool:
+) -> Verdict:
     """A widget exercise: ``config`` (keys W, F, P, S) takes ``size`` to exactly ``target``.
 
     Introduced in chapter 1 (Exercise 1.2, 32 to 16) and used again in chapter 3
@@ -97,7 +97,7 @@ def formula_target(
     return report(exercise, cases, hint)
 
 
-def lenet_widths(widths: list[int]) -> bool:
+def lenet_widths(widths: list[int]) -> Verdict:
     """Exercise 1.3: the widths of LeNet-5's input, C1, S2, C3, S4 and C5, in that order.
 
     Introduced in chapter 1.

@@ -11,12 +11,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ._core import Case, Raises, report
+from ._core import Case, Raises, Verdict, report
 
 __all__ = ["padding_for", "mnist_transform", "class_counts"]
 
 
-def padding_for(fn: Callable[..., int]) -> bool:
+def padding_for(fn: Callable[..., int]) -> Verdict:
     """Exercise 7.1: ``fn(size, target=32)``, the padding on each side that turns ``size`` into ``target``."""
     cases = [
         Case("padding_for(28):", lambda: fn(28), 2),
@@ -46,7 +46,7 @@ def _expected(image: np.ndarray) -> torch.Tensor:
     return torch.nn.functional.pad(x, (2, 2, 2, 2))
 
 
-def mnist_transform(transform: Callable) -> bool:
+def mnist_transform(transform: Callable) -> Verdict:
     """Exercise 7.2: a transform taking a 28x28 PIL image to a 1x32x32 tensor in [0, 1], padded by 2."""
     from PIL import Image
 
@@ -70,7 +70,7 @@ def mnist_transform(transform: Callable) -> bool:
     )
 
 
-def class_counts(fn: Callable[[torch.Tensor], list[int]]) -> bool:
+def class_counts(fn: Callable[[torch.Tensor], list[int]]) -> Verdict:
     """Exercise 7.3: ``fn(labels)``, how many labels of each digit 0..9, as a list of 10 ints."""
     g = torch.Generator().manual_seed(3)
     random_labels = torch.randint(0, 10, (500,), generator=g)

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 
 from ..shapes import conv_output_size, pool_output_size
-from ._core import Case, Raises, report
+from ._core import Case, Raises, Verdict, report
 
 __all__ = ["c5_output_size", "softmax", "rbf_output"]
 
@@ -18,7 +18,7 @@ def _reference_c5(size: int) -> int:
     return size
 
 
-def c5_output_size(fn: Callable[[int], int]) -> bool:
+def c5_output_size(fn: Callable[[int], int]) -> Verdict:
     """Exercise 5.1: ``fn(size)``, the side of C5's output for a ``size`` x ``size`` input."""
     cases = [Case(f"c5_output_size({s}):", (lambda s=s: fn(s)), _reference_c5(s)) for s in (32, 36, 40, 44, 64, 100)]
     cases.append(Case("c5_output_size(28):", lambda: fn(28), Raises(ValueError)))
@@ -34,7 +34,7 @@ def _logits(shape: tuple[int, int], seed: int, scale: float = 3.0) -> torch.Tens
     return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale
 
 
-def softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+def softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     """Exercise 5.2: ``fn(z)``, the softmax of each row of a batch of logits ``z`` (N, C)."""
     batch = _logits((4, 10), 0)
 
@@ -66,7 +66,7 @@ def _reference_rbf(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return ((x[:, None, :] - w[None, :, :]) ** 2).sum(dim=2)
 
 
-def rbf_output(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def rbf_output(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verdict:
     """Exercise 5.3: ``fn(x, w)``, the RBF outputs y[n, i] = sum_j (x[n, j] - w[i, j])^2."""
     x_small = torch.tensor([[1.0, -1.0, 0.5]], dtype=torch.float64)
     w_small = torch.tensor([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0]], dtype=torch.float64)

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 
 from .. import plots
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["confusion_matrix", "least_confident", "per_class_accuracy"]
 
@@ -37,7 +37,7 @@ def _as_list(value):
     return value.tolist() if isinstance(value, torch.Tensor) else value
 
 
-def confusion_matrix(fn: Callable[..., torch.Tensor]) -> bool:
+def confusion_matrix(fn: Callable[..., torch.Tensor]) -> Verdict:
     """Exercise 9.2: ``fn(y_true, y_pred, num_classes=10)``, with ``cm[t, p]`` counting class t predicted as p."""
     y_true, y_pred = _labels(9)
 
@@ -65,7 +65,7 @@ def _probs(seed: int, n: int) -> torch.Tensor:
     return torch.softmax(3 * torch.randn(n, 10, generator=g), dim=1)
 
 
-def least_confident(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
+def least_confident(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Verdict:
     """Exercise 9.1: ``fn(probs, k)``, the indices of the k rows with the lowest top probability, lowest first."""
     hand = torch.tensor([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [0.34, 0.33, 0.33]])
     random = _probs(10, 500)
@@ -90,7 +90,7 @@ def least_confident(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
     )
 
 
-def per_class_accuracy(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+def per_class_accuracy(fn: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     """Exercise 9.3: ``fn(cm)``, the share of each class's images predicted correctly, from a confusion matrix."""
     y_true, y_pred = _labels(11)
     big = plots.confusion_matrix(y_true, y_pred)

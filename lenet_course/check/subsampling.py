@@ -7,18 +7,18 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._core import Case, report
+from ._core import Case, Verdict, report
 
 __all__ = ["avg_pool_2x2", "s2_counts"]
 
 
-def _close(got: object, expected: torch.Tensor) -> bool:
+def _close(got: object, expected: torch.Tensor) -> Verdict:
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
         return False
     return bool(torch.allclose(got.detach().cpu().double(), expected.double(), rtol=1e-5, atol=1e-6))
 
 
-def avg_pool_2x2(pool: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+def avg_pool_2x2(pool: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     """Exercise 3.1: ``pool(x)`` averages non-overlapping 2x2 windows of ``(N, C, H, W)``, H and W even.
 
     Compared with ``nn.AvgPool2d(2)``. Introduced in chapter 3.
@@ -43,7 +43,7 @@ def avg_pool_2x2(pool: Callable[[torch.Tensor], torch.Tensor]) -> bool:
     )
 
 
-def s2_counts(parameters: int, connections: int) -> bool:
+def s2_counts(parameters: int, connections: int) -> Verdict:
     """Exercise 3.2: S2's trainable parameters (12) and connections (5,880), counted by hand.
 
     Introduced in chapter 3.

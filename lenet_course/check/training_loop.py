@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..models import LeNet5
-from ._core import Case, report
+from ._core import Case, Verdict, report
 from ._quiz import judge_statements
 
 __all__ = ["training_step", "accuracy", "eval_and_no_grad", "EVAL_STATEMENTS"]
@@ -61,7 +61,7 @@ def _largest_difference(a: nn.Module, b: nn.Module) -> float:
     return float((_flat_parameters(a) - _flat_parameters(b)).abs().max())
 
 
-def training_step(fn: Callable) -> bool:
+def training_step(fn: Callable) -> Verdict:
     """Exercise 8.1: ``fn(model, criterion, optimizer, X, y)`` does one step and returns the loss as a float."""
 
     def sgd(params):
@@ -113,7 +113,7 @@ def _as_number(value):
     return value
 
 
-def accuracy(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> bool:
+def accuracy(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Verdict:
     """Exercise 8.2: ``fn(logits, y)``, the share of rows whose largest logit is at the true class (0 to 1)."""
     g = torch.Generator().manual_seed(8)
     logits = torch.randn(200, 10, generator=g)
@@ -150,7 +150,7 @@ EVAL_STATEMENTS = {
 _EVAL_KEY = {"b", "c", "d", "f"}
 
 
-def eval_and_no_grad(answer: Iterable[str]) -> bool:
+def eval_and_no_grad(answer: Iterable[str]) -> Verdict:
     """Exercise 8.3: the set of letters of the true statements in ``EVAL_STATEMENTS``."""
     return judge_statements(
         "8.3",

@@ -277,7 +277,7 @@ class FormulaExercise(widgets.VBox):
             )
         colour = "#1b5e20" if passed else "#b00020"
         self.verdict.value = f'<pre style="color:{colour};white-space:pre-wrap">{html.escape(text.getvalue().rstrip())}</pre>'
-        return passed
+        return bool(passed)
 
     def __repr__(self) -> str:
         return f"FormulaExercise({self.exercise}: {self.size_goal} -> {self.target}, sliders at {self.answer})"
