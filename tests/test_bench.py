@@ -151,7 +151,9 @@ def test_cuda_variants_agree_with_the_seed_on_the_gpu():
     assert all(c["ok"] for c in result["checks"]), [c for c in result["checks"] if not c["ok"]]
 
 
-def test_fit_trains_channels_last_on_the_cpu_and_hands_back_the_usual_layout():
+@pytest.mark.parametrize("fused", [None, False])
+def test_fit_on_the_cpu_hands_back_the_usual_layout(fused):
+    """Fused (the default) or channels-last (``fused=False``): the weights end in the layout a learner expects."""
     from lenet_course.data import TensorLoader
     from lenet_course.training import fit
 
@@ -161,8 +163,8 @@ def test_fit_trains_channels_last_on_the_cpu_and_hands_back_the_usual_layout():
     torch.manual_seed(0)
     model = LeNet5()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    first = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", progress=False, log=None)
+    first = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None)
     assert model.c3.weight.is_contiguous()
     assert model.c3.weight.view(16, -1).shape == (16, 150)  # a learner's .view() still works
-    second = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", progress=False, log=None)
+    second = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None)
     assert second.train_loss[-1] < first.train_loss[0]  # the same optimiser carries on learning

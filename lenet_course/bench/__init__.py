@@ -12,7 +12,10 @@ same LeNet-5 weights, the same data and the same optimiser (Adam, lr 1e-3):
 - then one speed-up at a time, each row keeping the ones above it: the
   course's model and ``fit`` loop (no softmax while training), Adam with
   ``foreach`` then ``fused`` kernels, channels-last memory format,
-  ``inference_mode`` for evaluation, ``torch.compile``, and CUDA graphs (GPU).
+  ``inference_mode`` for evaluation, ``torch.compile``, and CUDA graphs (GPU);
+- ``fused_blocks``: from ``inference``, the model computed by
+  :mod:`lenet_course.fused` (C1+S2 and C3+S4 each one autograd function,
+  the usual memory layout), which is what ``fit`` does on a CPU.
 
 Throughput is the best of several short rounds, the variants taking turns, so
 that other work on the machine hurts them all alike; the table gives images

@@ -58,7 +58,9 @@ def time_epochs(
         optimizer = build_optimizer(model, v)
         train_loader = loader_view(loaders["tensor"]["train"], bs, False)
         eval_loader = loader_view(loaders["tensor"]["eval"], bs, False)
-        history = fit(model, train_loader, eval_loader, epochs=1, optimizer=optimizer, device=device, progress=False, log=None)
+        history = fit(
+            model, train_loader, eval_loader, epochs=1, optimizer=optimizer, device=device, fused=v.fused_blocks, progress=False, log=None,
+        )
         sync(device)
         seconds = time.perf_counter() - tic
         result["epoch"].append({

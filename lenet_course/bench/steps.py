@@ -7,12 +7,14 @@ from the initial weights so that every variant can be compared with the seed.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import torch
 from torch import nn
 
 from ..data import TensorLoader
+from ..fused import fused_forward
 from ..models import LeNet5, logits_of
 from .measure import sync
 from .seed import seed_eval_step, seed_train_step
@@ -30,6 +32,7 @@ class VariantRun:
         self.optimizer = build_optimizer(self.model, variant)
         self.criterion = nn.CrossEntropyLoss()
         self.net = torch.compile(self.model, dynamic=False) if variant.compile else self.model
+        self.forward = functools.partial(fused_forward, self.model) if variant.fused_blocks else self.net
         self.train_loader = loader_view(loaders["train"], batch_size, variant.static_shapes)
         self.eval_loader = loader_view(loaders["eval"], batch_size, variant.static_shapes)
         self._iters: dict[str, object] = {}
@@ -64,7 +67,7 @@ class VariantRun:
             return loss
         X, y = self._prepare(X), y.to(self.device, non_blocking=True)  # the course's fit(), line for line
         self.optimizer.zero_grad(set_to_none=True)
-        out = logits_of(self.net(X))
+        out = logits_of(self.forward(X))
         loss = self.criterion(out, y)
         loss.backward()
         self.optimizer.step()
@@ -79,7 +82,7 @@ class VariantRun:
             self.running_loss += running_loss
             return loss, correct
         X, y = self._prepare(X), y.to(self.device, non_blocking=True)  # the course's evaluate()
-        out = logits_of(self.net(X))
+        out = logits_of(self.forward(X))
         return self.criterion(out, y) * y.size(0), (out.argmax(1) == y).sum()
 
     def _eval_context(self):

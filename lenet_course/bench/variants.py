@@ -3,7 +3,11 @@
 Each row keeps the speed-ups of the rows above it: the whole split as one
 tensor, the course's model and ``fit`` loop (no softmax while training), Adam
 with ``foreach`` then ``fused`` kernels, channels-last memory format,
-``inference_mode`` for evaluation, ``torch.compile``, and CUDA graphs (GPU).
+``inference_mode`` for evaluation, then ``torch.compile``. The ``fused_blocks`` row
+starts again from ``inference``: it computes the same model with
+``lenet_course.fused`` (C1+S2 and C3+S4 as single autograd functions) in the
+usual memory layout, which is what ``fit`` does on a CPU. CUDA graphs (GPU)
+build on ``inference``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class Variant:
     channels_last: bool = False
     inference_mode: bool = False
     compile: bool = False
+    fused_blocks: bool = False
     cuda_graph: bool = False
 
     @property
@@ -50,6 +55,10 @@ VARIANTS = [
     Variant("channels_last", "model.to(memory_format=torch.channels_last)", optimizer="fused", channels_last=True),
     Variant("inference", "torch.inference_mode() for evaluation (training as above)", optimizer="fused", channels_last=True, inference_mode=True),
     Variant("compile", "torch.compile(model)", optimizer="fused", channels_last=True, inference_mode=True, compile=True),
+    Variant(
+        "fused_blocks", "lenet_course.fused instead of compile and channels-last: C1+S2 and C3+S4 each one autograd function (fit's CPU path)",
+        optimizer="fused", inference_mode=True, fused_blocks=True,
+    ),
     Variant(
         "cuda_graph", "the whole training step captured as one CUDA graph (GPU only)",
         optimizer="fused", channels_last=True, inference_mode=True, cuda_graph=True,
