@@ -64,6 +64,10 @@ def _plot(result: dict, path: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from .memory import keep_freed_memory
+
+    keep_freed_memory()  # no page faults between training steps (see lenet_course.memory)
+
     from .classic import LeNet5Classic
     from .data import Split, load_mnist
     from .distortions import RandomDistortion

@@ -51,6 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import matplotlib
 
+    from .memory import keep_freed_memory
+
+    keep_freed_memory()  # no page faults between training steps (see lenet_course.memory)
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

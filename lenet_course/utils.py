@@ -72,9 +72,14 @@ def environment_report(device: torch.device | str | None = None, data_source: st
 def setup(seed: int = 42, device: str | None = None, quiet: bool = False) -> torch.device:
     """The one call at the top of every chapter: seed everything, pick the device, report.
 
-    Returns the device to use. Prints the environment line unless ``quiet``.
+    Also keeps freed memory for reuse between training steps (see
+    :mod:`lenet_course.memory`). Returns the device to use. Prints the
+    environment line unless ``quiet``.
     """
+    from .memory import keep_freed_memory
+
     set_seed(seed)
+    keep_freed_memory()
     chosen = get_device(device)
     try:  # sharper inline figures in Jupyter; harmless elsewhere
         import matplotlib.pyplot as plt

@@ -8,6 +8,7 @@ import torch
 from lenet_course import bench
 from lenet_course.cli import main
 from lenet_course.data import Split, SplitDataset, mnist_transform
+from lenet_course.memory import keep_freed_memory
 from lenet_course.models import LeNet5
 
 BATCH_SIZES = (32, 256, 1024)
@@ -168,3 +169,31 @@ def test_fit_on_the_cpu_hands_back_the_usual_layout(fused):
     assert model.c3.weight.view(16, -1).shape == (16, 150)  # a learner's .view() still works
     second = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None)
     assert second.train_loss[-1] < first.train_loss[0]  # the same optimiser carries on learning
+
+
+def test_every_row_counts_its_page_faults_and_the_memory_setting_is_recorded(quick):
+    _, result = quick
+    assert result["memory"]["mode"] == "steady"
+    assert result["memory"]["freed_blocks_kept"] is keep_freed_memory()
+    for row in result["rows"]:
+        assert row["page_faults_per_batch"] >= 0
+    assert "page faults per training batch: batch 32:" in bench.format_table(result)
+
+
+def test_an_unknown_memory_setting_is_refused():
+    with pytest.raises(ValueError, match="memory must be 'steady' or 'default', got 'huge'"):
+        bench.run_benchmark(devices=["cpu"], quick=True, memory="huge", log=None)
+
+
+def test_memory_default_is_passed_through_and_named_in_the_command(tmp_path):
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--quick", "--device", "cpu", "--batch-sizes", "32", "--variants", "seed,fused_blocks",
+                 "--memory", "default", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert code == 0
+    assert result["memory"] == {
+        "mode": "default", "freed_blocks_kept": False,
+        "note": "the C library's allocator as it was: timings may include page faults (see page_faults_per_batch)",
+    }
+    assert result["command"].endswith("--memory default")
+    assert {r["variant"] for r in result["rows"]} == {"seed", "fused_blocks"}

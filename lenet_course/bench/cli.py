@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="batch sizes at which to time torch.compile, tens of seconds each on a small CPU (default 256)",
     )
     parser.add_argument("--no-epoch", action="store_true", help="skip timing whole epochs end to end")
+    parser.add_argument(
+        "--memory", choices=["steady", "default"], default="steady",
+        help="steady (default): freed blocks are kept for reuse (lenet_course.memory), so that no variant's timing depends on "
+        "page faults; default: the C library's own settings, as a plain Python process has them",
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -53,6 +58,8 @@ def _command(args: argparse.Namespace) -> str:
         parts.append(f"--compile-batch-sizes {','.join(map(str, args.compile_batch_sizes))}")
     if args.no_epoch:
         parts.append("--no-epoch")
+    if args.memory != "steady":
+        parts.append(f"--memory {args.memory}")
     return " ".join(parts)
 
 
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         devices=devices, batch_sizes=args.batch_sizes or (32, 256, 1024), quick=args.quick,
         gpu_batch_sizes=(8192,) if args.batch_sizes is None and not args.quick else (),
         compile_batch_sizes=args.compile_batch_sizes, data=args.data, variants=variants,
-        rounds=args.rounds, round_seconds=args.round_seconds, epoch=False if args.no_epoch else None, log=print,
+        rounds=args.rounds, round_seconds=args.round_seconds, epoch=False if args.no_epoch else None, memory=args.memory, log=print,
     )
     result["command"] = _command(args)
     print()

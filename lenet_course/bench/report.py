@@ -19,6 +19,8 @@ def format_table(result: dict) -> str:
         f"training counted as {result['model']['train_flops'] / 1e6:.2f} MFLOP, evaluation {result['model']['forward_flops'] / 1e6:.2f} MFLOP per image",
         f"throughput: {result['timing']['statistic']}, {result['timing']['rounds']} rounds, variants taking turns",
     ]
+    if "memory" in result:
+        lines.append(f"memory: {result['memory']['note']}")
     for device, info in result["devices"].items():
         sizes = sorted({r["batch_size"] for r in result["rows"] if r["device"] == device})
         names = [v["name"] for v in result["variants"] if any(r["variant"] == v["name"] and r["device"] == device for r in result["rows"])]
@@ -38,6 +40,8 @@ def format_table(result: dict) -> str:
                     ratio = f"(x{row['ratio_to_seed']:.1f})" if row["ratio_to_seed"] else ""
                     cells.append(f"{row['images_per_s']:>13,.0f} {ratio:>8}")
                 lines.append(f"  {name:<26}" + "".join(cells))
+            if phase == "train":
+                lines.append(_page_faults(result, device, sizes))
             best = max((r for r in result["rows"] if r["device"] == device and r["phase"] == phase), key=lambda r: r["gflops"])
             lines.append(
                 f"  best {phase}: {best['variant']} at batch {best['batch_size']}: {best['gflops']:.1f} GFLOP/s, "
@@ -80,6 +84,16 @@ def format_table(result: dict) -> str:
                 f"against >= {t['goal_images_per_s']:,}: {'met' if t['met'] else 'not met'}"
             )
     return "\n".join(lines)
+
+
+def _page_faults(result: dict, device: str, sizes: list[int]) -> str:
+    """One line: the training rows that took page faults, per batch, at each batch size."""
+    parts = []
+    for bs in sizes:
+        rows = [r for r in result["rows"] if (r["device"], r["phase"], r["batch_size"]) == (device, "train", bs)]
+        faulty = [f"{r['variant']} {r['page_faults_per_batch']:,.0f}" for r in rows if r.get("page_faults_per_batch", 0) >= 1]
+        parts.append(f"batch {bs}: " + (", ".join(faulty) if faulty else "none"))
+    return "  page faults per training batch: " + "; ".join(parts)
 
 
 def write_json(result: dict, path: str | Path) -> Path:

@@ -18,6 +18,7 @@ from typing import Callable
 
 import torch
 
+from ..memory import keep_freed_memory, page_faults
 from ..models import LeNet5
 from .checks import check_variants
 from .data import FULL_EVAL, FULL_TRAIN, BenchData, load_bench_data
@@ -43,6 +44,7 @@ def run_benchmark(
     round_seconds: float | None = None,
     epoch: bool | None = None,
     seed: int = 0,
+    memory: str = "steady",
     log: Callable[[str], None] | None = print,
 ) -> dict:
     """Run the benchmark and return its results as a JSON-ready dict (see :func:`~lenet_course.bench.format_table`).
@@ -54,6 +56,9 @@ def run_benchmark(
     measured on a GPU only, after ``batch_sizes`` (a GPU needs big batches).
     ``compile_batch_sizes`` limits ``torch.compile`` (tens of seconds per
     batch size on a small CPU) to those batch sizes; ``None``: all of them.
+    ``memory="steady"`` first calls :func:`~lenet_course.memory.keep_freed_memory`,
+    for every variant alike, so that no timing depends on page faults;
+    ``"default"`` leaves the C library as it is. Each row counts its page faults.
     """
     log = log or (lambda _msg: None)
     if devices is None:
@@ -67,6 +72,9 @@ def run_benchmark(
         raise ValueError(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(names)}")
     if not batch_sizes or min(batch_sizes) < 1:
         raise ValueError(f"batch sizes must be positive integers, got {list(batch_sizes)}")
+    if memory not in ("steady", "default"):
+        raise ValueError(f"memory must be 'steady' or 'default', got {memory!r}")
+    kept = keep_freed_memory() if memory == "steady" else False
     rounds = rounds or (1 if quick else 15)  # many short rounds: the best of them is the least disturbed
     round_seconds = (0.0 if quick else 0.1) if round_seconds is None else round_seconds
     epoch = (not quick) if epoch is None else epoch
@@ -78,7 +86,13 @@ def run_benchmark(
     bench_data = load_bench_data(data, n_train, n_eval, seed)
     log(f"data: {bench_data!r}")
     with _cold_compile_cache():
-        return _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes, quick, variants, names, rounds, round_seconds, epoch, seed, log)
+        result = _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes, quick, variants, names, rounds, round_seconds, epoch, seed, log)
+    result["memory"] = {
+        "mode": memory, "freed_blocks_kept": kept,
+        "note": "steady: freed blocks up to 32 MiB kept for reuse (lenet_course.memory), for every variant" if kept
+        else "the C library's allocator as it was: timings may include page faults (see page_faults_per_batch)",
+    }
+    return result
 
 
 @contextlib.contextmanager
@@ -195,17 +209,20 @@ def _measure_batch_size(result, chosen, device, bs, loaders, init, rounds, round
         for r in runs:  # the variants take turns, so that noise hits them alike
             for phase, work in r.phases:
                 k = sizes[(r.variant.name, phase)]
+                before = page_faults()
                 images, dt = timed(device, lambda: work(k))
-                samples[(r.variant.name, phase)].append((images, dt))
+                samples[(r.variant.name, phase)].append((images, dt, page_faults() - before))
     for r in runs:
         for phase in ("train", "eval"):
             timings = samples[(r.variant.name, phase)]
-            rates = [images / dt for images, dt in timings]
-            per_batch = min(dt / max(1, math.ceil(images / bs)) for images, dt in timings)
+            rates = [images / dt for images, dt, _ in timings]
+            per_batch = min(dt / max(1, math.ceil(images / bs)) for images, dt, _ in timings)
+            batches = sum(math.ceil(images / bs) for images, _, _ in timings)
             result["rows"].append({
                 "device": device.type, "variant": r.variant.name, "batch_size": bs, "phase": phase,
                 "images_per_s": max(rates), "images_per_s_median": statistics.median(rates),
-                "batches_timed": sum(math.ceil(images / bs) for images, _ in timings), "rounds": len(timings),
+                "batches_timed": batches, "rounds": len(timings),
+                "page_faults_per_batch": sum(faults for _, _, faults in timings) / max(1, batches),
                 "first_batch_s": checks[r.variant.name][f"first_{phase}_s"], "batch_s": per_batch,
             })
         if r.variant.compile:
