@@ -201,7 +201,7 @@ def fit(
       terminal) shows each pass, and ``log`` gets one line per epoch.
     - ``fused``: on a CPU, the course's ``LeNet5`` is computed by
       ``lenet_course.fused.fused_forward``, the same function with fewer
-      passes over memory (about 1.6x faster at batch 256 here). ``None`` (the
+      passes over memory (about 1.6x faster at batch 256 on a 2-core CPU). ``None`` (the
       default) does so whenever it applies, ``True`` insists, ``False``
       always calls ``model(X)``. Other models train with channels-last
       activations on a CPU. See ``python -m lenet_course bench``.
