@@ -24,6 +24,9 @@ sigmoid output. ``tests/test_fused.py`` checks values and gradients against
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -31,7 +34,7 @@ from torch.nn.modules.utils import _pair
 
 from .models import LeNet5, check_input
 
-__all__ = ["fused_forward", "supports_fused", "why_not_fused"]
+__all__ = ["fused_forward", "fused_forward_of", "supports_fused", "why_not_fused"]
 
 # where the 5x5 kernel sits inside the 6x6 window for each pixel of a 2x2 block: (row, column)
 CORNERS = ((0, 0), (0, 1), (1, 0), (1, 1))
@@ -151,9 +154,18 @@ def fused_forward(model: LeNet5, x: torch.Tensor) -> torch.Tensor:
 
     Raises ``ValueError`` for a model it does not compute (see :func:`why_not_fused`).
     """
+    return fused_forward_of(model)(x)
+
+
+def fused_forward_of(model: LeNet5) -> Callable[[torch.Tensor], torch.Tensor]:
+    """:func:`fused_forward` bound to ``model``, which is checked once, here: for a training loop's batches."""
     reason = why_not_fused(model)
     if reason is not None:
         raise ValueError(f"fused_forward cannot stand in for this model: {reason}. Call model(x) instead, or fit(..., fused=False).")
+    return functools.partial(_fused_logits, model)
+
+
+def _fused_logits(model: LeNet5, x: torch.Tensor) -> torch.Tensor:
     check_input(x, model.in_channels, 32, type(model).__name__)
     x = _ConvTanhPoolC1.apply(x.contiguous(), model.c1.weight, model.c1.bias)  # C1 + S2
     x = _ConvTanhPool.apply(x, model.c3.weight, model.c3.bias)  # C3 + S4

@@ -6,8 +6,8 @@ allocates again the same few megabytes of activations. With its default
 settings, glibc's ``malloc`` may hand blocks that large back to the operating
 system and ask for them again at the next step, and the kernel then supplies
 zeroed pages one page fault (4 KiB) at a time. On a 2-core CPU at batch 256
-the seed article's step took about 6,700 page faults and ran at about 8,700
-images/s; with freed blocks kept it ran at about 11,700 (``bench`` counts the
+the seed article's step took up to about 7,000 page faults and ran at about
+8,700 images/s; with freed blocks kept it ran at about 11,700 (``bench`` counts the
 faults of every row).
 
 :func:`keep_freed_memory` raises glibc's two thresholds so that freed blocks

@@ -64,22 +64,17 @@ def _plot(result: dict, path: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from .memory import keep_freed_memory
-
-    keep_freed_memory()  # no page faults between training steps (see lenet_course.memory)
-
     from .classic import LeNet5Classic
     from .data import Split, load_mnist
     from .distortions import RandomDistortion
     from .recipe import paper_recipe
     from .training import fit
-    from .utils import environment_report, get_device, set_seed
+    from .utils import environment_report, setup
 
     if args.passes < 1 or args.batch_size < 1:
         raise ValueError(f"--passes and --batch-size must be at least 1, got {args.passes} and {args.batch_size}")
-    set_seed(args.seed)
-    device = get_device(args.device)
-    data = load_mnist(args.data, seed=args.seed)
+    device = setup(args.seed, args.device, quiet=True)  # seed, device, freed memory kept for reuse
+    data = load_mnist(args.data, seed=args.seed)  # says where the data came from, then the environment line
     print(environment_report(device))
     train = Split(torch.cat([data.train.images, data.valid.images]), torch.cat([data.train.labels, data.valid.labels]))
     test, test_name = data.test, "MNIST test set"

@@ -51,10 +51,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import matplotlib
 
-    from .memory import keep_freed_memory
-
-    keep_freed_memory()  # no page faults between training steps (see lenet_course.memory)
-
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -63,11 +59,10 @@ def run(args: argparse.Namespace) -> int:
     from .models import LeNet5
     from .plots import plot_history, prediction_gallery
     from .training import evaluate, fit
-    from .utils import environment_report, get_device, set_seed
+    from .utils import environment_report, setup
 
-    set_seed(args.seed)
-    device = get_device(args.device)
-    data = load_mnist(args.data)
+    device = setup(args.seed, args.device, quiet=True)  # seed, device, freed memory kept for reuse
+    data = load_mnist(args.data)  # says where the data came from, then the environment line
     print(environment_report(device))
     classic = args.model == "classic"
     if classic:  # the 1998 network: SDLM, the paper's eta schedule, the MAP loss (see recipe.py)

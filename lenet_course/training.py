@@ -293,16 +293,14 @@ def fit(
 
 
 def _choose_forward(model: nn.Module, device: torch.device, fused: bool | None) -> Callable:
-    """``model`` itself, or ``fused_forward`` bound to it (see ``fit``'s ``fused``)."""
-    from functools import partial
-
-    from .fused import fused_forward, why_not_fused
+    """``model`` itself, or the fused forward bound to it (see ``fit``'s ``fused``)."""
+    from .fused import fused_forward_of, why_not_fused
 
     if fused is False:
         return model
     reason = why_not_fused(model)
-    if fused is None:
-        return partial(fused_forward, model) if reason is None and device.type == "cpu" else model
+    if fused is None and (reason is not None or device.type != "cpu"):
+        return model
     if reason is not None:
         raise ValueError(f"fit(fused=True) cannot fuse this model: {reason}. Use fused=None or fused=False.")
-    return partial(fused_forward, model)
+    return fused_forward_of(model)

@@ -7,14 +7,13 @@ from the initial weights so that every variant can be compared with the seed.
 
 from __future__ import annotations
 
-import functools
 import time
 
 import torch
 from torch import nn
 
 from ..data import TensorLoader
-from ..fused import fused_forward
+from ..fused import fused_forward_of
 from ..models import LeNet5, logits_of
 from .measure import sync
 from .seed import seed_eval_step, seed_train_step
@@ -32,7 +31,7 @@ class VariantRun:
         self.optimizer = build_optimizer(self.model, variant)
         self.criterion = nn.CrossEntropyLoss()
         self.net = torch.compile(self.model, dynamic=False) if variant.compile else self.model
-        self.forward = functools.partial(fused_forward, self.model) if variant.fused_blocks else self.net
+        self.forward = fused_forward_of(self.model) if variant.fused_blocks else self.net
         self.train_loader = loader_view(loaders["train"], batch_size, variant.static_shapes)
         self.eval_loader = loader_view(loaders["eval"], batch_size, variant.static_shapes)
         self._iters: dict[str, object] = {}
