@@ -103,3 +103,10 @@ def test_exercise_with_non_overlapping_windows():
     exercise.explorer.set(F=2, P=0, S=2)
     assert exercise.check()
     assert text(exercise.verdict) == "Exercise 3.3: 4/4 cases correct. Well done!"
+
+
+def test_each_part_carries_the_class_the_browser_tests_find_it_by():
+    explorer = FormulaExplorer()
+    assert "lenet-formula" in explorer._dom_classes
+    for name in ("size", "kernel", "padding", "stride", "result", "arithmetic", "picture"):
+        assert f"lenet-formula-{name}" in getattr(explorer, name)._dom_classes

@@ -42,6 +42,7 @@ from torch import nn
 
 from ..digits import rasterize_stroke, to_lenet_input
 from ..models import predict_proba
+from ._style import tag
 
 __all__ = ["DrawingPad"]
 
@@ -76,20 +77,15 @@ class DrawingPad(widgets.HBox):
         self._drawing = False
 
         self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px"))
-        self.canvas.add_class("lenet-draw-canvas")
         self.canvas.on_mouse_down(self.mouse_down)
         self.canvas.on_mouse_move(self.mouse_move)
         self.canvas.on_mouse_up(self.mouse_up)
         self.canvas.on_mouse_out(self.mouse_up)
         self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.clear_button.add_class("lenet-draw-clear")
         self.clear_button.on_click(lambda _button: self.clear())
         self.prediction_view = widgets.HTML()
-        self.prediction_view.add_class("lenet-draw-prediction")
         self.probs_view = widgets.HTML()
-        self.probs_view.add_class("lenet-draw-probs")
         self.input_view = widgets.Image(format="png", width=96, height=96)
-        self.input_view.add_class("lenet-draw-input")
         seen = widgets.VBox([widgets.HTML("<b>What LeNet-5 sees</b> (32&times;32)"), self.input_view])
         super().__init__(
             [
@@ -97,7 +93,8 @@ class DrawingPad(widgets.HBox):
                 widgets.VBox([self.prediction_view, self.probs_view, seen], layout=widgets.Layout(margin="0 0 0 16px")),
             ]
         )
-        self.add_class("lenet-draw")
+        tag(self, "lenet-draw", canvas=self.canvas, clear=self.clear_button, prediction=self.prediction_view,
+            probs=self.probs_view, input=self.input_view)
         self.clear()
 
     # ------------------------------------------------------------------ state

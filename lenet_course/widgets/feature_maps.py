@@ -26,6 +26,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from torch import nn
+from ._style import tag
 
 __all__ = ["FeatureMapExplorer", "layer_outputs"]
 
@@ -144,16 +145,8 @@ class FeatureMapExplorer(widgets.VBox):
         self.channel = widgets.IntSlider(value=0, min=0, max=0, description="channel")
         self.picture = widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * _PANEL + 16}px"))
         self.info = widgets.HTML()
-        for widget, name in (
-            (self.index, "index"),
-            (self.layer, "layer"),
-            (self.channel, "channel"),
-            (self.picture, "picture"),
-            (self.info, "info"),
-        ):
-            widget.add_class(f"lenet-fmap-{name}")
         super().__init__([widgets.HBox([self.index, self.layer, self.channel]), self.picture, self.info])
-        self.add_class("lenet-fmap")
+        tag(self, "lenet-fmap", index=self.index, layer=self.layer, channel=self.channel, picture=self.picture, info=self.info)
         self._sync_channel_range()
         for control in (self.index, self.layer, self.channel):
             control.observe(self._changed, names="value")

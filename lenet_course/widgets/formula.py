@@ -36,6 +36,7 @@ import io
 import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
+from ._style import tag
 
 __all__ = ["FormulaExplorer", "FormulaExercise", "formula_state"]
 
@@ -88,18 +89,9 @@ class FormulaExplorer(widgets.VBox):
         self.result = widgets.HTML()
         self.arithmetic = widgets.HTML()
         self.picture = widgets.HTML()
-        for widget, name in (
-            (self.size, "size"),
-            (self.kernel, "kernel"),
-            (self.padding, "padding"),
-            (self.stride, "stride"),
-            (self.result, "result"),
-            (self.arithmetic, "arithmetic"),
-            (self.picture, "picture"),
-        ):
-            widget.add_class(f"lenet-formula-{name}")
         super().__init__([self.size, self.kernel, self.padding, self.stride, self.result, self.arithmetic, self.picture])
-        self.add_class("lenet-formula")
+        tag(self, "lenet-formula", size=self.size, kernel=self.kernel, padding=self.padding, stride=self.stride,
+            result=self.result, arithmetic=self.arithmetic, picture=self.picture)
         for slider in (self.size, self.kernel, self.padding, self.stride):
             slider.observe(self._changed, names="value")
         self.update()

@@ -35,6 +35,7 @@ from ..data import MnistData, Split, TensorLoader
 from ..models import LeNet5
 from ..training import History, fit
 from ..utils import set_seed
+from ._style import tag
 
 __all__ = ["TrainingControls"]
 
@@ -91,18 +92,10 @@ class TrainingControls(widgets.VBox):
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.status = widgets.HTML("Ready.")
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
-        for widget, name in (
-            (self.epochs, "epochs"),
-            (self.lr, "lr"),
-            (self.batch_size, "batch"),
-            (self.train_button, "button"),
-            (self.status, "status"),
-            (self.curves, "curves"),
-        ):
-            widget.add_class(f"lenet-train-{name}")
         self.train_button.on_click(lambda _button: self.train())
         super().__init__([self.epochs, self.lr, self.batch_size, self.train_button, self.status, self.curves])
-        self.add_class("lenet-train")
+        tag(self, "lenet-train", epochs=self.epochs, lr=self.lr, batch=self.batch_size, button=self.train_button,
+            status=self.status, curves=self.curves)
 
     @property
     def settings(self) -> dict:
