@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with lenet_course/instructor/nbval_sanitize.cfg
 
-.PHONY: help install lab test test-unit test-notebooks test-browser train notebooks release grade bench clean
+.PHONY: help install lab test test-unit test-notebooks test-browser lint format train notebooks release grade bench clean
 
 help:
 	@echo "make lab             open the course in JupyterLab (creates .venv on first use)"
@@ -18,6 +18,8 @@ help:
 	@echo "make bench           compare the seed article's pipeline with the course's fast path"
 	@echo "make test-browser    only the JupyterLab-in-Chromium tests"
 	@echo "make notebooks       re-execute every chapter in place (for course authors)"
+	@echo "make lint            ruff's lint and format checks, and the chapters' metadata"
+	@echo "make format          apply ruff's fixes and format, clean the chapters' metadata"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,9 +49,20 @@ test-browser: $(STAMP)
 train: $(STAMP)
 	$(PY) -m lenet_course train
 
-# For course authors: re-execute every chapter in place, as CI will run it.
+# For course authors: re-execute every chapter in place, as CI will run it,
+# then drop what changes from run to run (tools/notebook_hygiene.py).
 notebooks: $(STAMP)
 	$(PY) tools/run_chapters.py chapters/[0-9]*.ipynb
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) tools/notebook_hygiene.py --check chapters/*.ipynb
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(PY) tools/notebook_hygiene.py chapters/*.ipynb
 
 release: $(STAMP)
 	$(PY) -m lenet_course release --out release

@@ -4,11 +4,11 @@ Each module holds one topic and says which chapter introduces it.
 """
 
 from .data import MnistData, Split, TensorLoader, load_mnist, make_loader
+from .environment import environment_report, get_device, set_seed, setup
 from .models import LeNet5, predict_proba
 from .shapes import conv_output_size, pool_output_size
 from .summary import layer_table
 from .training import fit, get_accuracy, train, training_loop, validate
-from .utils import environment_report, get_device, set_seed, setup
 
 __version__ = "0.1.0"
 

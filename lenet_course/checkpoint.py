@@ -88,7 +88,9 @@ def load_checkpoint(
         try:
             model.load_state_dict(state["model_state"])
         except RuntimeError as exc:
-            raise CheckpointError(f"{path} does not fit this {type(model).__name__}: {str(exc).splitlines()[0]}") from None
+            raise CheckpointError(
+                f"{path} does not fit this {type(model).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
     if optimizer is not None and state.get("optimizer_state") is not None:
         optimizer.load_state_dict(state["optimizer_state"])
     return state

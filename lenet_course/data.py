@@ -29,9 +29,9 @@ import importlib.util
 import io
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -58,7 +58,18 @@ __all__ = [
 ]
 
 MNIST_CLASSES = [str(d) for d in range(10)]
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 _TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion": "FashionMNIST"}
 _FILES = {
@@ -113,6 +124,7 @@ class MnistData:
 
 
 # ---------------------------------------------------------------- finding files
+
 
 def _find_file(folder: Path, stem: str) -> Path | None:
     for name in (stem + ".gz", stem):
@@ -224,7 +236,9 @@ def _download(dataset: str, root: Path, log: Callable[[str], None]) -> dict[str,
     return find_idx_files(root, dataset)
 
 
-def _from_files(found: dict[str, tuple[Path, Path]], where: str, dataset: str, valid_size: int | None, seed: int) -> MnistData:
+def _from_files(
+    found: dict[str, tuple[Path, Path]], where: str, dataset: str, valid_size: int | None, seed: int
+) -> MnistData:
     test = _split_from_files(found["test"]) if "test" in found else None
     if "train" in found:
         full = _split_from_files(found["train"])
@@ -298,6 +312,7 @@ def _sample_result(dataset: str, valid_size: int | None, seed: int) -> MnistData
 
 
 # ---------------------------------------------------------------- feeding the model
+
 
 def mnist_transform(kind: str = "pad"):
     """The seed article's transforms: ``"resize"`` to 32x32 or ``"pad"`` 2 pixels, then ``ToTensor``."""

@@ -69,7 +69,9 @@ def to_mnist(image: torch.Tensor, box: int = 20, size: int = 28) -> torch.Tensor
     scale = box / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
     # antialias=True averages the pixels that fall into each new one when shrinking, like MNIST's grey edges
-    small = F.interpolate(digit[None, None], size=(new_h, new_w), mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    small = F.interpolate(digit[None, None], size=(new_h, new_w), mode="bilinear", antialias=True, align_corners=False)[
+        0, 0
+    ]
     small = small.clamp(0, 1)
     cy, cx = center_of_mass(small)
     centre = (size - 1) / 2

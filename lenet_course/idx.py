@@ -28,7 +28,9 @@ def read_idx(path: str | Path, expect_dims: int | None = None) -> np.ndarray:
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError) as exc:  # gzip raises these for a truncated or non-gzip file
-        raise IdxError(f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'an IDX file'} ({exc})") from None
+        raise IdxError(
+            f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'an IDX file'} ({exc})"
+        ) from None
     if len(raw) < 4:
         raise IdxError(f"{path}: only {len(raw)} bytes, too short for an IDX header")
     zero, dtype_code, ndim = raw[0:2], raw[2], raw[3]
@@ -46,7 +48,10 @@ def read_idx(path: str | Path, expect_dims: int | None = None) -> np.ndarray:
     expected = header + math.prod(dims)
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise IdxError(f"{path}: {what}: header says {'x'.join(map(str, dims))} = {expected - header:,} bytes of data, file has {len(raw) - header:,}")
+        raise IdxError(
+            f"{path}: {what}: header says {'x'.join(map(str, dims))} = {expected - header:,} bytes of data, "
+            f"file has {len(raw) - header:,}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 

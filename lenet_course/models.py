@@ -24,7 +24,9 @@ def check_input(x: torch.Tensor, channels: int, size: int, model_name: str) -> N
     """Raise one clear ``ValueError`` unless ``x`` is a batch of ``channels``@``size``x``size`` images."""
     expected = (channels, size, size)
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{model_name} expects a tensor of shape (N, {channels}, {size}, {size}), got {type(x).__name__}")
+        raise TypeError(
+            f"{model_name} expects a tensor of shape (N, {channels}, {size}, {size}), got {type(x).__name__}"
+        )
     if x.dim() != 4 or tuple(x.shape[1:]) != expected:
         hint = ""
         if x.dim() == 3 and tuple(x.shape) == expected:

@@ -9,7 +9,7 @@ model's device and results back to the CPU, so nothing here crashes on a GPU
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -155,7 +155,9 @@ def misclassified_gallery(
     conf, pred = probs.max(1)
     wrong = torch.nonzero(pred != labels.cpu()).flatten()
     order = wrong[torch.argsort(conf[wrong], descending=True)][:n].tolist()
-    title = f"Misclassified: {len(wrong)} of {len(labels)}" + (f", {len(order)} shown" if len(order) < len(wrong) else "")
+    title = f"Misclassified: {len(wrong)} of {len(labels)}" + (
+        f", {len(order)} shown" if len(order) < len(wrong) else ""
+    )
     return _gallery(images, labels, probs, order, cols, title, classes)
 
 
@@ -177,7 +179,9 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
     """``cm[i, j]`` = number of images of class i predicted as j. Chapter 9."""
     y_true, y_pred = torch.as_tensor(y_true).cpu().long(), torch.as_tensor(y_pred).cpu().long()
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and {tuple(y_pred.shape)}")
+        raise ValueError(
+            f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and {tuple(y_pred.shape)}"
+        )
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
@@ -187,7 +191,9 @@ def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
     return cm.diagonal() / cm.sum(1)
 
 
-def plot_confusion_matrix(cm: torch.Tensor, classes: Sequence[str] | None = None, title: str = "Confusion matrix") -> Figure:
+def plot_confusion_matrix(
+    cm: torch.Tensor, classes: Sequence[str] | None = None, title: str = "Confusion matrix"
+) -> Figure:
     """The confusion matrix as a heat map with counts in the cells. Chapter 9."""
     cm = torch.as_tensor(cm).cpu()
     k = cm.shape[0]
@@ -195,13 +201,23 @@ def plot_confusion_matrix(cm: torch.Tensor, classes: Sequence[str] | None = None
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     im = ax.imshow(cm.numpy(), cmap="Blues")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set(xticks=range(k), yticks=range(k), xticklabels=names, yticklabels=names, xlabel="predicted", ylabel="true", title=title)
+    ax.set(
+        xticks=range(k),
+        yticks=range(k),
+        xticklabels=names,
+        yticklabels=names,
+        xlabel="predicted",
+        ylabel="true",
+        title=title,
+    )
     threshold = cm.max().item() / 2
     for i in range(k):
         for j in range(k):
             value = int(cm[i, j])
             if value:
-                ax.text(j, i, value, ha="center", va="center", fontsize=7, color="white" if value > threshold else "black")
+                ax.text(
+                    j, i, value, ha="center", va="center", fontsize=7, color="white" if value > threshold else "black"
+                )
     fig.tight_layout()
     return fig
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -99,7 +99,9 @@ def training_loop(model, criterion, optimizer, train_loader, valid_loader, epoch
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, criterion=None, device=None, *, forward: Callable | None = None) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, loader, criterion=None, device=None, *, forward: Callable | None = None
+) -> tuple[float, float]:
     """``(mean loss, accuracy)`` over ``loader`` in one pass.
 
     ``forward(X)`` computes the model's output; it defaults to ``model`` itself.
@@ -161,7 +163,7 @@ class History:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         return cls(**{k: list(v) for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def __len__(self) -> int:
@@ -200,7 +202,7 @@ def fit(
     - A progress bar (``tqdm.auto``: a widget in Jupyter, text in a
       terminal) shows each pass, and ``log`` gets one line per epoch.
     - ``fused``: on a CPU, the course's ``LeNet5`` is computed by
-      ``lenet_course.fused.fused_forward``, the same function with fewer
+      ``lenet_course.fast.fused.fused_forward``, the same function with fewer
       passes over memory (about 1.6x faster at batch 256 on a 2-core CPU). ``None`` (the
       default) does so whenever it applies, ``True`` insists, ``False``
       always calls ``model(X)``. Other models train with channels-last
@@ -251,7 +253,9 @@ def fit(
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0
-        bar = tqdm(train_loader, total=total_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        bar = tqdm(
+            train_loader, total=total_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False
+        )
         for X, y in bar:
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
@@ -294,7 +298,7 @@ def fit(
 
 def _choose_forward(model: nn.Module, device: torch.device, fused: bool | None) -> Callable:
     """``model`` itself, or the fused forward bound to it (see ``fit``'s ``fused``)."""
-    from .fused import fused_forward_of, why_not_fused
+    from .fast.fused import fused_forward_of, why_not_fused
 
     if fused is False:
         return model

@@ -8,7 +8,7 @@ import torch
 from lenet_course import bench
 from lenet_course.cli import main
 from lenet_course.data import Split, SplitDataset, mnist_transform
-from lenet_course.memory import keep_freed_memory
+from lenet_course.fast.memory import keep_freed_memory
 from lenet_course.models import LeNet5
 
 BATCH_SIZES = (32, 256, 1024)
@@ -54,7 +54,8 @@ def test_throughput_is_positive_and_ratios_are_against_the_seed_row_of_the_same_
         assert row["images_per_s"] > 0 and row["images_per_s_median"] > 0
         assert row["images_per_s_median"] <= row["images_per_s"]
         seed = next(
-            r for r in result["rows"]
+            r
+            for r in result["rows"]
             if (r["variant"], r["batch_size"], r["phase"]) == ("seed", row["batch_size"], row["phase"])
         )
         assert row["ratio_to_seed"] == pytest.approx(row["images_per_s"] / seed["images_per_s"])
@@ -167,7 +168,9 @@ def test_fit_on_the_cpu_hands_back_the_usual_layout(fused):
     first = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None)
     assert model.c3.weight.is_contiguous()
     assert model.c3.weight.view(16, -1).shape == (16, 150)  # a learner's .view() still works
-    second = fit(model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None)
+    second = fit(
+        model, train, valid, epochs=2, optimizer=optimizer, device="cpu", fused=fused, progress=False, log=None
+    )
     assert second.train_loss[-1] < first.train_loss[0]  # the same optimiser carries on learning
 
 
@@ -187,12 +190,27 @@ def test_an_unknown_memory_setting_is_refused():
 
 def test_memory_default_is_passed_through_and_named_in_the_command(tmp_path):
     out = tmp_path / "bench.json"
-    code = main(["bench", "--quick", "--device", "cpu", "--batch-sizes", "32", "--variants", "seed,fused_blocks",
-                 "--memory", "default", "--json", str(out)])
+    code = main(
+        [
+            "bench",
+            "--quick",
+            "--device",
+            "cpu",
+            "--batch-sizes",
+            "32",
+            "--variants",
+            "seed,fused_blocks",
+            "--memory",
+            "default",
+            "--json",
+            str(out),
+        ]
+    )
     result = json.loads(out.read_text())
     assert code == 0
     assert result["memory"] == {
-        "mode": "default", "freed_blocks_kept": False,
+        "mode": "default",
+        "freed_blocks_kept": False,
         "note": "the C library's allocator as it was: timings may include page faults (see page_faults_per_batch)",
     }
     assert result["command"].endswith("--memory default")

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lenet_course import shapes
-from lenet_course.classic import TrainableSubsampling, scaled_tanh
+from lenet_course.paper.network import TrainableSubsampling, scaled_tanh
 
 from .conftest import ROOT
 

@@ -7,7 +7,7 @@ from lenet_course.widgets.connection_table import c3_counts
 
 
 def test_checker_table_is_the_classic_network_table():
-    from lenet_course.classic import C3_TABLE
+    from lenet_course.paper.network import C3_TABLE
 
     assert [set(inputs) for inputs in C3_TABLE] == [set(inputs) for inputs in _PAPER_C3_INPUTS]
 

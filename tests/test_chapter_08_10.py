@@ -27,7 +27,9 @@ def cell_namespace(chapter: str, *cell_ids: str) -> dict:
 
 def _tiny_split(n=96, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return Split(torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8), torch.randint(0, 10, (n,), generator=g))
+    return Split(
+        torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8), torch.randint(0, 10, (n,), generator=g)
+    )
 
 
 def test_chapter8_training_step_is_the_package_train():
@@ -43,7 +45,9 @@ def test_chapter8_training_step_is_the_package_train():
     _, _, epoch_loss = train(loader, packaged, criterion, opt_pack, "cpu")
     for a, b in zip(by_hand.parameters(), packaged.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
-    assert epoch_loss == pytest.approx(sum(losses) / len(losses), rel=1e-6)  # three equal batches of 32: the mean of the batch losses
+    assert epoch_loss == pytest.approx(
+        sum(losses) / len(losses), rel=1e-6
+    )  # three equal batches of 32: the mean of the batch losses
     X_all, y_all = loader.images, loader.labels
     assert ns["accuracy"](by_hand(X_all), y_all) == pytest.approx(get_accuracy(by_hand, loader, "cpu"))
 

@@ -9,7 +9,9 @@ from lenet_course import check
 
 
 def pipeline(degrees, shear):
-    return transforms.Compose([transforms.RandomAffine(degrees=degrees, shear=shear), transforms.Pad(2), transforms.ToTensor()])
+    return transforms.Compose(
+        [transforms.RandomAffine(degrees=degrees, shear=shear), transforms.Pad(2), transforms.ToTensor()]
+    )
 
 
 def test_pipeline_right(capsys):
@@ -20,7 +22,12 @@ def test_pipeline_right(capsys):
 def test_pipeline_v2_right(capsys):
     def v2_pipeline(degrees, shear):
         return v2.Compose(
-            [v2.PILToTensor(), v2.RandomAffine(degrees=degrees, shear=shear), v2.Pad(2), v2.ToDtype(torch.float32, scale=True)]
+            [
+                v2.PILToTensor(),
+                v2.RandomAffine(degrees=degrees, shear=shear),
+                v2.Pad(2),
+                v2.ToDtype(torch.float32, scale=True),
+            ]
         )
 
     assert check.augmentation_pipeline(v2_pipeline)
@@ -49,7 +56,9 @@ def test_pipeline_rotation_only(capsys):
 
 def test_pipeline_resize_instead_of_pad(capsys):
     def resized(degrees, shear):
-        return transforms.Compose([transforms.RandomAffine(degrees, shear=shear), transforms.Resize(32), transforms.ToTensor()])
+        return transforms.Compose(
+            [transforms.RandomAffine(degrees, shear=shear), transforms.Resize(32), transforms.ToTensor()]
+        )
 
     assert not check.augmentation_pipeline(resized)
     assert "7/8 cases correct" in capsys.readouterr().out

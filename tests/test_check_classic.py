@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lenet_course import check
-from lenet_course.classic import C3_TABLE
+from lenet_course.paper.network import C3_TABLE
 
 
 def _right_c3(i):

@@ -56,7 +56,9 @@ def test_conv_output_size_propagates_not_implemented():
         check.conv_output_size(stub)
 
 
-@pytest.mark.parametrize("config", [dict(W=32, F=2, P=0, S=2), dict(W=32, F=4, P=1, S=2), dict(size=32, kernel=6, padding=2, stride=2)])
+@pytest.mark.parametrize(
+    "config", [dict(W=32, F=2, P=0, S=2), dict(W=32, F=4, P=1, S=2), dict(size=32, kernel=6, padding=2, stride=2)]
+)
 def test_formula_target_accepts_every_configuration_that_works(capsys, config):
     assert check.formula_target(config)
     assert capsys.readouterr().out == "Exercise 1.2: 2/2 cases correct. Well done!\n"

@@ -47,7 +47,10 @@ def test_softmax_naive_overflows(capsys):
     assert not check.softmax(lambda z: torch.exp(z) / torch.exp(z).sum(dim=1, keepdim=True))
     out = capsys.readouterr().out
     assert "4/5 cases correct" in out
-    assert "softmax of [[1000, 1001, 1002]] (large logits): returned [nan, nan, nan], expected [0.09, 0.2447, 0.6652]" in out
+    assert (
+        "softmax of [[1000, 1001, 1002]] (large logits): returned [nan, nan, nan], expected [0.09, 0.2447, 0.6652]"
+        in out
+    )
     assert "subtract each row's maximum" in out
 
 

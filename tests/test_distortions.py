@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lenet_course.distortions import DistortedLoader, RandomDistortion, affine_matrices
+from lenet_course.paper.distortions import DistortedLoader, RandomDistortion, affine_matrices
 
 
 def _digit():

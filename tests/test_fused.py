@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lenet_course.classic import LeNet5Classic
 from lenet_course.data import Split, TensorLoader
-from lenet_course.fused import _ConvTanhPool, _ConvTanhPoolC1, fused_forward, supports_fused, why_not_fused
+from lenet_course.fast.fused import _ConvTanhPool, _ConvTanhPoolC1, fused_forward, supports_fused, why_not_fused
 from lenet_course.models import LeNet5
+from lenet_course.paper.network import LeNet5Classic
 from lenet_course.training import evaluate, fit
 
 
@@ -99,8 +99,14 @@ class _Subclass(LeNet5):
         (lambda m: LeNet5Classic(), "not LeNet5Classic"),
         (lambda m: _Subclass(), "not _Subclass"),
         (lambda m: setattr(m, "s2", nn.MaxPool2d(2)) or m, "model.s2 is no longer a 2x2 average pooling"),
-        (lambda m: setattr(m, "c3", nn.Conv2d(6, 16, 5, padding=2)) or m, "model.c3 is no longer a plain 5x5 convolution"),
-        (lambda m: setattr(m, "f6", nn.Sequential(nn.Linear(120, 84))) or m, "model.f6 is no longer a Linear with a bias"),
+        (
+            lambda m: setattr(m, "c3", nn.Conv2d(6, 16, 5, padding=2)) or m,
+            "model.c3 is no longer a plain 5x5 convolution",
+        ),
+        (
+            lambda m: setattr(m, "f6", nn.Sequential(nn.Linear(120, 84))) or m,
+            "model.f6 is no longer a Linear with a bias",
+        ),
         (lambda m: setattr(m, "forward", lambda x: x) or m, "the model's forward has been replaced"),
         (_hooked, "hooks are registered on c3"),
     ],
@@ -149,11 +155,13 @@ def test_fit_fuses_by_default_on_the_cpu_and_learns_the_same_as_without():
 
 @pytest.mark.parametrize("fused, calls", [(None, True), (True, True), (False, False)])
 def test_fit_calls_the_fused_forward_unless_told_not_to(monkeypatch, fused, calls):
-    import lenet_course.fused
+    import lenet_course.fast.fused
 
     seen = []
-    real = lenet_course.fused._fused_logits
-    monkeypatch.setattr(lenet_course.fused, "_fused_logits", lambda model, X: seen.append(len(X)) or real(model, X))
+    real = lenet_course.fast.fused._fused_logits
+    monkeypatch.setattr(
+        lenet_course.fast.fused, "_fused_logits", lambda model, X: seen.append(len(X)) or real(model, X)
+    )
     train, valid = _loaders(128)
     fit(LeNet5(), train, valid, epochs=1, fused=fused, device="cpu", progress=False, log=None)
     assert seen == ([64, 64, 128] if calls else [])  # two training batches, then one validation batch

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lenet_course.losses import MAPCriterion, MSECriterion, map_criterion, mse_criterion
+from lenet_course.paper.losses import MAPCriterion, MSECriterion, map_criterion, mse_criterion
 
 
 def test_mse_criterion_is_the_correct_class_penalty():

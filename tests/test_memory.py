@@ -8,15 +8,16 @@ import textwrap
 
 import pytest
 
-from lenet_course.memory import keep_freed_memory, page_faults
+from lenet_course.fast.memory import keep_freed_memory, page_faults
 
 # One process per case: the allocator setting is process-wide and cannot be undone.
 ROUNDS = textwrap.dedent(
     """
     import ctypes, sys
-    from lenet_course.memory import keep_freed_memory, page_faults
+    from lenet_course.fast.memory import keep_freed_memory, page_faults
     libc = ctypes.CDLL("libc.so.6")
-    libc.malloc.restype, libc.malloc.argtypes, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_size_t], [ctypes.c_void_p]
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes, libc.free.argtypes = [ctypes.c_size_t], [ctypes.c_void_p]
     if sys.argv[1] == "keep":
         keep_freed_memory()
     def one_round():  # like a training step: allocate 20 MB in blocks, use them, free them all
@@ -36,7 +37,7 @@ STEPS = textwrap.dedent(
     """
     import torch
     from torch import nn
-    from lenet_course.memory import keep_freed_memory, page_faults
+    from lenet_course.fast.memory import keep_freed_memory, page_faults
     from lenet_course.models import LeNet5
     assert keep_freed_memory()
     torch.manual_seed(0)

@@ -69,4 +69,21 @@ def test_chapter_structure(path):
         text = "".join(as_text(o.get("text", "")) for o in cell["outputs"] if o["output_type"] == "stream")
         assert f"Exercise {key}:" in text, f"check {key} has no committed verdict"
     assert {meta(c)["check"] for c in checks} == {meta(c)["exercise"] for c in exercises}, "each exercise has its check"
-    assert re.search(r"^#+ .*(Summary|summary)", "\n".join(source(c) for c in cells if c["cell_type"] == "markdown"), re.M)
+    assert re.search(
+        r"^#+ .*(Summary|summary)", "\n".join(source(c) for c in cells if c["cell_type"] == "markdown"), re.M
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_carries_no_run_dependent_metadata(path):
+    """Re-running an unchanged chapter must change nothing but outputs that truly vary (``make notebooks``)."""
+    from tools.notebook_hygiene import WIDGET_VIEW, clean, dumps
+
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    for i, cell in enumerate(nb["cells"]):
+        assert "execution" not in cell["metadata"], f"cell {i} carries execution timing metadata"
+        for output in cell.get("outputs", []):
+            assert WIDGET_VIEW not in output.get("data", {}), f"cell {i} carries a widget model id"
+    assert "version" not in nb["metadata"].get("language_info", {}), "the Python version of the last run"
+    assert dumps(clean(json.loads(text))) == text, "run `make format` (tools/notebook_hygiene.py) on this chapter"

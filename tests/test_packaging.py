@@ -5,9 +5,9 @@ import re
 import pytest
 import yaml
 
-tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
-
 from .conftest import ROOT
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
 
 # conda-forge names where they differ from PyPI's
 CONDA_NAMES = {"torch": "pytorch"}

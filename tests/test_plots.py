@@ -26,7 +26,14 @@ def test_plot_losses():
 
 
 def test_plot_history():
-    h = History(epoch=[0, 1], train_loss=[1, 0.5], train_acc=[0.5, 0.8], valid_loss=[1, 0.7], valid_acc=[0.6, 0.75], seconds=[1, 1])
+    h = History(
+        epoch=[0, 1],
+        train_loss=[1, 0.5],
+        train_acc=[0.5, 0.8],
+        valid_loss=[1, 0.7],
+        valid_acc=[0.6, 0.75],
+        seconds=[1, 1],
+    )
     fig = plots.plot_history(h)
     assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy"]
     assert list(fig.axes[1].lines[1].get_ydata()) == [60.0, 75.0]

@@ -12,18 +12,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from .notebook_cells import code_cell as _code
+from lenet_course.instructor.notebook_format import BEGIN, END, chapter_paths, check_of, exercise_of
+from lenet_course.instructor.release import release_chapters, release_notebook, stub_solutions
 
-from lenet_course.release import (
-    BEGIN,
-    END,
-    chapter_paths,
-    check_of,
-    exercise_of,
-    release_chapters,
-    release_notebook,
-    stub_solutions,
-)
+from .notebook_cells import code_cell as _code
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -37,16 +29,39 @@ def demo_chapter() -> nbformat.NotebookNode:
             new_markdown_cell("# Demo\n\n```python\n### BEGIN SOLUTION\n```", id="title"),
             _code("import math\nprint('ready')", "setup", text="ready\n", count=1),
             _code(
-                "def area(r):\n    '''Area of a disc.'''\n    ### BEGIN SOLUTION\n    squared = r * r\n    return math.pi * squared\n    ### END SOLUTION",
-                "ex-9-1", {"exercise": "9.1", "points": 2}, ["exercise"], text="", count=2,
+                "def area(r):\n    '''Area of a disc.'''\n    ### BEGIN SOLUTION\n"
+                "    squared = r * r\n    return math.pi * squared\n    ### END SOLUTION",
+                "ex-9-1",
+                {"exercise": "9.1", "points": 2},
+                ["exercise"],
+                text="",
+                count=2,
             ),
-            _code("print('Exercise 9.1:', 'ok' if round(area(1), 4) == 3.1416 else 'wrong')", "check-9-1",
-                  {"check": "9.1"}, ["check", "nbval-check-output"], text="Exercise 9.1: ok\n", count=3),
+            _code(
+                "print('Exercise 9.1:', 'ok' if round(area(1), 4) == 3.1416 else 'wrong')",
+                "check-9-1",
+                {"check": "9.1"},
+                ["check", "nbval-check-output"],
+                text="Exercise 9.1: ok\n",
+                count=3,
+            ),
             _code("print(area(2))", "explore", text="12.566370614359172\n", count=4),
-            _code("### BEGIN SOLUTION\nanswer_9_2 = 42\n### END SOLUTION\nprint(answer_9_2)", "ex-9-2",
-                  {"exercise": "9.2"}, ["exercise"], text="42\n", count=5),
-            _code("print('Exercise 9.2:', 'ok' if answer_9_2 == 42 else 'wrong')", "check-9-2",
-                  {"check": "9.2"}, ["check", "nbval-check-output"], text="Exercise 9.2: ok\n", count=6),
+            _code(
+                "### BEGIN SOLUTION\nanswer_9_2 = 42\n### END SOLUTION\nprint(answer_9_2)",
+                "ex-9-2",
+                {"exercise": "9.2"},
+                ["exercise"],
+                text="42\n",
+                count=5,
+            ),
+            _code(
+                "print('Exercise 9.2:', 'ok' if answer_9_2 == 42 else 'wrong')",
+                "check-9-2",
+                {"check": "9.2"},
+                ["check", "nbval-check-output"],
+                text="Exercise 9.2: ok\n",
+                count=6,
+            ),
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
@@ -84,13 +99,15 @@ def _light_chapter() -> Path:
 def test_stub_keeps_the_code_around_the_markers_and_the_indentation():
     source = "def f(x):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n"
     assert stub_solutions(source, "3.2") == (
-        "def f(x):\n    '''Doc.'''\n"
-        '    raise NotImplementedError("Exercise 3.2: replace this line with your code")\n'
+        "def f(x):\n    '''Doc.'''\n    raise NotImplementedError(\"Exercise 3.2: replace this line with your code\")\n"
     )
 
 
 def test_stub_replaces_every_block_and_keeps_a_missing_final_newline():
-    source = "### BEGIN SOLUTION\na = 1\n### END SOLUTION\nb = 2\nif b:\n        ### BEGIN SOLUTION\n        c = 3\n        ### END SOLUTION"
+    source = (
+        "### BEGIN SOLUTION\na = 1\n### END SOLUTION\nb = 2\n"
+        "if b:\n        ### BEGIN SOLUTION\n        c = 3\n        ### END SOLUTION"
+    )
     stubbed = stub_solutions(source, "1.4")
     assert stubbed.splitlines() == [
         'raise NotImplementedError("Exercise 1.4: replace this line with your code")',
@@ -128,7 +145,7 @@ def test_release_notebook_stubs_exercises_clears_graded_outputs_and_keeps_the_re
     assert [c.id for c in released.cells] == [c.id for c in chapter.cells]
     for ref, rel in zip(chapter.cells, released.cells):
         if exercise_of(ref):
-            assert "NotImplementedError(\"Exercise " + exercise_of(ref) + ":" in rel.source
+            assert 'NotImplementedError("Exercise ' + exercise_of(ref) + ":" in rel.source
             assert BEGIN not in rel.source and END not in rel.source
             assert rel.outputs == [] and rel.execution_count is None
             assert "exercise" in rel.metadata["tags"] and rel.metadata["lenet_course"] == ref.metadata["lenet_course"]
@@ -198,7 +215,10 @@ def test_the_release_command_writes_every_chapter(tmp_path):
         pytest.skip("no chapters yet")
     result = subprocess.run(
         [sys.executable, "-m", "lenet_course", "release", "--out", str(tmp_path / "release")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "release").glob("*.ipynb"))
@@ -213,10 +233,15 @@ def test_running_a_released_chapter_stops_at_each_exercise_with_not_implemented(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports the course package from this checkout
     path = _light_chapter()
     released = release_notebook(nbformat.read(path, as_version=4), chapter=path.stem)
-    NotebookClient(released, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        released,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     cells = released.cells
-    for i, cell in enumerate(cells):
+    for cell in cells:
         number = exercise_of(cell)
         if number is None:
             continue
@@ -245,7 +270,7 @@ def reinsert_solutions(released: nbformat.NotebookNode, chapter: nbformat.Notebo
                 current.append(line)
         lines = []
         for line in cell.source.splitlines():
-            if "raise NotImplementedError(\"Exercise " in line:
+            if 'raise NotImplementedError("Exercise ' in line:
                 lines += blocks.pop(0)
             else:
                 lines.append(line)
@@ -256,7 +281,7 @@ def reinsert_solutions(released: nbformat.NotebookNode, chapter: nbformat.Notebo
 
 @pytest.mark.timeout(300)
 def test_solutions_put_back_into_the_release_pass_every_check(tmp_path):
-    from lenet_course.grading import grade
+    from lenet_course.instructor.grade import grade
 
     path = _light_chapter()
     chapter = nbformat.read(path, as_version=4)

@@ -38,9 +38,11 @@ def test_quick_reproduce_tests_on_the_real_test_set(tmp_path, monkeypatch):
     assert result["test_set"] == "MNIST test set" and result["test_images"] == 1000
 
 
-def test_bad_passes_is_one_line(tmp_path, capsys):
-    assert main(["reproduce", "--passes", "0", "--data", "sample", "--out", str(tmp_path)]) == 1
-    assert "--passes and --batch-size must be at least 1" in capsys.readouterr().err
+def test_bad_passes_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["reproduce", "--passes", "0", "--data", "sample", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert "--passes: expected a positive int, got '0'" in capsys.readouterr().err
 
 
 def test_train_classic_uses_the_papers_recipe(tmp_path, capsys):

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_course.classic import LeNet5Classic, ScaledTanh, scale_input
-from lenet_course.sdlm import SDLM, CurvatureEstimator, Stage, gauss_newton_diagonal, paper_eta, paper_scheduler
+from lenet_course.paper.network import LeNet5Classic, ScaledTanh, scale_input
+from lenet_course.paper.sdlm import SDLM, CurvatureEstimator, Stage, gauss_newton_diagonal, paper_eta, paper_scheduler
 
 
 def _least_squares(seed=0, n=64, d_in=5, d_out=3):
@@ -117,7 +117,6 @@ def test_curvature_estimator_on_the_classic_model():
     assert torch.all(diag[model.f6.bias] > 0) and torch.all(diag[model.f6.bias] <= 2 * (1.7159 * 2 / 3) ** 2 + 1e-6)
 
 
-
 class _Features(nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -133,17 +132,19 @@ def test_curvature_is_the_hessian_of_the_same_per_sample_loss_as_the_gradient():
     # outputs is 2 I. A factor of the batch size, 84 or 10 between the two would show here.
     from torch.func import functional_call
 
-    from lenet_course.losses import map_criterion
+    from lenet_course.paper.losses import map_criterion
 
     model = LeNet5Classic(seed=0)
     images, targets = scale_input(torch.rand(8, 1, 32, 32)), torch.arange(8)
     estimate = CurvatureEstimator(model, SDLM(model.parameters()), images, n=8)(0)
     # F6's biases: the true Hessian diagonal of the batch-mean MAP loss (f''(a) ~ 0 at a ~ 0)
     exact = torch.autograd.functional.hessian(
-        lambda b: map_criterion(functional_call(model, {"f6.bias": b}, (images,)), targets), model.f6.bias.detach())
+        lambda b: map_criterion(functional_call(model, {"f6.bias": b}, (images,)), targets), model.f6.bias.detach()
+    )
     assert torch.allclose(estimate[model.f6.bias], exact.diagonal(), rtol=0.02)
     # C5's biases, one layer down: the exact Gauss-Newton diagonal mean_n sum_i 2 (dx_i/db_k)^2, x = F6's outputs
     features = _Features(model)
     jac = torch.autograd.functional.jacobian(
-        lambda b: functional_call(features, {"model.c5.bias": b}, (images,)), model.c5.bias.detach())
+        lambda b: functional_call(features, {"model.c5.bias": b}, (images,)), model.c5.bias.detach()
+    )
     assert torch.allclose(estimate[model.c5.bias], 2 * (jac**2).sum(1).mean(0), rtol=1e-4)

@@ -25,7 +25,15 @@ def test_kernel_larger_than_input_is_below_one():
         conv_output_size(3, 5)
 
 
-@pytest.mark.parametrize("bad", [dict(size=0, kernel=1), dict(size=5, kernel=0), dict(size=5, kernel=1, stride=0), dict(size=5, kernel=1, padding=-1)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(size=0, kernel=1),
+        dict(size=5, kernel=0),
+        dict(size=5, kernel=1, stride=0),
+        dict(size=5, kernel=1, padding=-1),
+    ],
+)
 def test_out_of_range_arguments(bad):
     with pytest.raises(ValueError, match="must be at least"):
         conv_output_size(**bad)

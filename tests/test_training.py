@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from lenet_course.data import TensorLoader, make_loader
+from lenet_course.environment import set_seed
 from lenet_course.models import LeNet5
 from lenet_course.training import (
     History,
@@ -16,7 +17,6 @@ from lenet_course.training import (
     training_loop,
     validate,
 )
-from lenet_course.utils import set_seed
 
 
 class SeedArticleLeNet5(nn.Module):
@@ -25,9 +25,14 @@ class SeedArticleLeNet5(nn.Module):
     def __init__(self):
         super().__init__()
         self.feature_extractor = nn.Sequential(
-            nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
-            nn.Conv2d(16, 120, 5), nn.Tanh(),
+            nn.Conv2d(1, 6, 5),
+            nn.Tanh(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.Tanh(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(16, 120, 5),
+            nn.Tanh(),
         )
         self.classifier = nn.Sequential(nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
 
@@ -96,7 +101,14 @@ def test_evaluate_and_predict_agree(sample_data):
 
 
 def test_history_round_trip_and_best_epoch():
-    h = History(epoch=[0, 1, 2], train_loss=[3, 2, 1], train_acc=[0.1, 0.2, 0.3], valid_loss=[3, 2, 2], valid_acc=[0.5, 0.7, 0.7], seconds=[1, 1, 1])
+    h = History(
+        epoch=[0, 1, 2],
+        train_loss=[3, 2, 1],
+        train_acc=[0.1, 0.2, 0.3],
+        valid_loss=[3, 2, 2],
+        valid_acc=[0.5, 0.7, 0.7],
+        seconds=[1, 1, 1],
+    )
     assert h.best_epoch == 1  # the first of equal bests
     assert History.from_dict(h.as_dict()) == h
 
@@ -106,4 +118,11 @@ def test_diverging_loss_is_reported(sample_data):
     with torch.no_grad():
         model.f7.bias.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
-        fit(model, TensorLoader(sample_data.valid, 500), TensorLoader(sample_data.valid, 500), 1, progress=False, log=None)
+        fit(
+            model,
+            TensorLoader(sample_data.valid, 500),
+            TensorLoader(sample_data.valid, 500),
+            1,
+            progress=False,
+            log=None,
+        )

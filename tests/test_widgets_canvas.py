@@ -120,8 +120,14 @@ def test_a_trained_model_reads_a_drawn_one(sample_data):
 
     set_seed(0)
     model = LeNet5()
-    fit(model, TensorLoader(sample_data.train, 64, shuffle=True), TensorLoader(sample_data.valid, 1000), epochs=3,
-        progress=False, log=None)
+    fit(
+        model,
+        TensorLoader(sample_data.train, 64, shuffle=True),
+        TensorLoader(sample_data.valid, 1000),
+        epochs=3,
+        progress=False,
+        log=None,
+    )
     pad = DrawingPad(model)
     pad.draw_line([(140, 30), (138, 250)])
     assert pad.prediction == 1

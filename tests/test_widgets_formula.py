@@ -55,7 +55,9 @@ def test_says_when_the_kernel_does_not_fit():
     assert text(explorer.result) == "Output size: 1"
 
 
-@pytest.mark.parametrize("W, F, P, S", [(32, 5, 0, 1), (28, 2, 0, 2), (7, 3, 1, 2), (32, 5, 0, 2), (11, 4, 1, 3), (40, 11, 5, 6)])
+@pytest.mark.parametrize(
+    "W, F, P, S", [(32, 5, 0, 1), (28, 2, 0, 2), (7, 3, 1, 2), (32, 5, 0, 2), (11, 4, 1, 3), (40, 11, 5, 6)]
+)
 def test_state_agrees_with_pytorch_and_the_package(W, F, P, S):
     state = formula_state(W, F, P, S)
     conv = nn.Conv2d(1, 1, F, stride=S, padding=P)(torch.zeros(1, 1, W, W))

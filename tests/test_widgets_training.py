@@ -14,7 +14,9 @@ def tiny():
     from lenet_course.data import load_mnist
 
     data = load_mnist("sample", verbose=False)
-    return Split(data.train.images[:256], data.train.labels[:256]), Split(data.valid.images[:128], data.valid.labels[:128])
+    return Split(data.train.images[:256], data.train.labels[:256]), Split(
+        data.valid.images[:128], data.valid.labels[:128]
+    )
 
 
 def test_starts_ready_with_the_given_settings(tiny):

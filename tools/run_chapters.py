@@ -3,14 +3,17 @@
     python tools/run_chapters.py chapters/01_output_size_formula.ipynb ...
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel started in its
-own folder, with the embedded data sample; outputs are stored, saved widget
-state is dropped (nbval and learners do not need it), and the file is only
-replaced once the whole notebook has run without error.
+own folder, with the embedded data sample, on the CPU (``LENET_COURSE_DEVICE``
+overrides it), so that recorded outputs are the same on every machine. Outputs
+are stored, then what changes from run to run is removed
+(``tools/notebook_hygiene.py``), and the file is only replaced once the whole
+notebook has run without error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -22,17 +25,23 @@ from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lenet_course.checkpoint import atomic_write  # noqa: E402
+from tools.notebook_hygiene import clean, dumps  # noqa: E402
 
 
 def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     tic = time.perf_counter()
     # store_widget_state=True: with False, nbclient fails on Output widgets that capture output
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}, store_widget_state=True)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+    )
     client.execute()
-    nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    atomic_write(path, lambda f: f.write(nbformat.writes(nb).encode("utf-8") + b"\n"))
+    text = dumps(clean(json.loads(nbformat.writes(nb))))
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return time.perf_counter() - tic
 
 
@@ -43,6 +52,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("LENET_COURSE_OFFLINE", "1")
     os.environ.setdefault("LENET_COURSE_DATA", "sample")
+    os.environ.setdefault("LENET_COURSE_DEVICE", "cpu")  # recorded outputs say "device cpu" on every machine
     os.environ.pop("MPLBACKEND", None)
     failed = 0
     for path in args.notebooks:

@@ -14,7 +14,7 @@ same LeNet-5 weights, the same data and the same optimiser (Adam, lr 1e-3):
   ``foreach`` then ``fused`` kernels, channels-last memory format,
   ``inference_mode`` for evaluation, ``torch.compile``, and CUDA graphs (GPU);
 - ``fused_blocks``: from ``inference``, the model computed by
-  :mod:`lenet_course.fused` (C1+S2 and C3+S4 each one autograd function,
+  :mod:`lenet_course.fast.fused` (C1+S2 and C3+S4 each one autograd function,
   the usual memory layout), which is what ``fit`` does on a CPU.
 
 Throughput is the best of several short rounds, the variants taking turns, so
@@ -30,14 +30,12 @@ model and pipeline), ``variants`` (the rows and what each adds), ``steps``
 and ``graphs`` (one variant's training and evaluation steps), ``checks``
 (the agreement with the seed), ``measure`` (the clock, the compute floor and
 the peak), ``runner`` and ``epochs`` (rounds and whole epochs), ``results``
-and ``report`` (ratios, targets, the table and the JSON), ``cli`` (the
-command).
+and ``report`` (ratios, targets, the table and the JSON).
 """
 
-from .cli import add_arguments, run
 from .data import BenchData, load_bench_data
 from .measure import forward_macs, measure_peak_gflops
-from .report import format_table
+from .report import format_table, write_json
 from .runner import run_benchmark
 from .seed import SeedLeNet5, seed_model_from
 from .variants import VARIANTS, Variant, resize_once
@@ -54,6 +52,5 @@ __all__ = [
     "VARIANTS",
     "run_benchmark",
     "format_table",
-    "add_arguments",
-    "run",
+    "write_json",
 ]

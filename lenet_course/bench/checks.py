@@ -8,7 +8,7 @@ very same pixels.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -22,7 +22,12 @@ def _close(a: float, b: float, rtol: float) -> bool:
 
 
 def check_variants(
-    result: dict, runs: list[VariantRun], device: torch.device, bs: int, loaders: dict, log: Callable[[str], None],
+    result: dict,
+    runs: list[VariantRun],
+    device: torch.device,
+    bs: int,
+    loaders: dict,
+    log: Callable[[str], None],
 ) -> dict[str, dict]:
     """Check every run against the first on the first ``bs`` training images; append to ``result["checks"]``."""
     # the same batch through both pipelines: the first bs training images, in order
@@ -42,11 +47,23 @@ def check_variants(
     for name, c in checks.items():
         diffs = {k: abs(c[k] - reference[k]) for k in ("train_loss", "eval_loss", "loss_after_step")}
         correct_tol = 0 if device.type == "cpu" else max(1, n // 256)
-        ok = all(_close(c[k], reference[k], rtol) for k in diffs) and abs(c["eval_correct"] - reference["eval_correct"]) <= correct_tol
+        ok = (
+            all(_close(c[k], reference[k], rtol) for k in diffs)
+            and abs(c["eval_correct"] - reference["eval_correct"]) <= correct_tol
+        )
         result["checks"].append(
-            {"device": device.type, "batch_size": bs, "variant": name, "reference": reference_name, "images": n,
-             "data_max_abs_diff": data_diff, **c,
-             "max_loss_diff": max(diffs.values()), "rtol": rtol, "ok": ok and data_diff == 0.0}
+            {
+                "device": device.type,
+                "batch_size": bs,
+                "variant": name,
+                "reference": reference_name,
+                "images": n,
+                "data_max_abs_diff": data_diff,
+                **c,
+                "max_loss_diff": max(diffs.values()),
+                "rtol": rtol,
+                "ok": ok and data_diff == 0.0,
+            }
         )
         if not ok:
             log(f"  warning: {name} disagrees with {reference_name}: {c} vs {reference}")

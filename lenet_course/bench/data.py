@@ -52,8 +52,12 @@ def load_bench_data(data: str = "auto", n_train: int = FULL_TRAIN, n_eval: int =
     if data not in {"auto", "generated"}:
         raise ValueError(f"data must be 'auto' or 'generated', got {data!r}")
     if data == "auto":
-        folders = [Path(p) for p in [os.environ.get("LENET_COURSE_DATA")] if p and p not in {"auto", "sample", "download"}]
-        candidates = [(f, "mnist") for f in folders + [_cache_dir()]] + [(f, "fashion") for f in folders + [_cache_dir(), FASHION_SYSTEM_DIR]]
+        folders = [
+            Path(p) for p in [os.environ.get("LENET_COURSE_DATA")] if p and p not in {"auto", "sample", "download"}
+        ]
+        candidates = [(f, "mnist") for f in folders + [_cache_dir()]] + [
+            (f, "fashion") for f in folders + [_cache_dir(), FASHION_SYSTEM_DIR]
+        ]
         for folder, dataset in candidates:
             found = find_idx_files(folder, dataset)
             if "train" in found and "test" in found:

@@ -16,14 +16,19 @@ def format_table(result: dict) -> str:
         f"LeNet-5 throughput: {result['data']['train_images']:,} train / {result['data']['eval_images']:,} eval images "
         f"({result['data']['source']}); PyTorch {result['torch']}, {result['cpu_threads']} CPU threads",
         f"forward {result['model']['forward_macs'] / 1e6:.3f} M multiply-accumulates per image; "
-        f"training counted as {result['model']['train_flops'] / 1e6:.2f} MFLOP, evaluation {result['model']['forward_flops'] / 1e6:.2f} MFLOP per image",
+        f"training counted as {result['model']['train_flops'] / 1e6:.2f} MFLOP, "
+        f"evaluation {result['model']['forward_flops'] / 1e6:.2f} MFLOP per image",
         f"throughput: {result['timing']['statistic']}, {result['timing']['rounds']} rounds, variants taking turns",
     ]
     if "memory" in result:
         lines.append(f"memory: {result['memory']['note']}")
     for device, info in result["devices"].items():
         sizes = sorted({r["batch_size"] for r in result["rows"] if r["device"] == device})
-        names = [v["name"] for v in result["variants"] if any(r["variant"] == v["name"] and r["device"] == device for r in result["rows"])]
+        names = [
+            v["name"]
+            for v in result["variants"]
+            if any(r["variant"] == v["name"] and r["device"] == device for r in result["rows"])
+        ]
         lines.append("")
         lines.append(f"{device}: {info['name']}; peak {info['peak_gflops']:,.0f} GFLOP/s ({info['peak_method']})")
         for phase in ("train", "eval"):
@@ -42,7 +47,9 @@ def format_table(result: dict) -> str:
                 lines.append(f"  {name:<26}" + "".join(cells))
             if phase == "train":
                 lines.append(_page_faults(result, device, sizes))
-            best = max((r for r in result["rows"] if r["device"] == device and r["phase"] == phase), key=lambda r: r["gflops"])
+            best = max(
+                (r for r in result["rows"] if r["device"] == device and r["phase"] == phase), key=lambda r: r["gflops"]
+            )
             lines.append(
                 f"  best {phase}: {best['variant']} at batch {best['batch_size']}: {best['gflops']:.1f} GFLOP/s, "
                 f"{100 * best['peak_fraction']:.1f}% of the measured peak"
@@ -55,15 +62,24 @@ def format_table(result: dict) -> str:
     lines.append(
         f"correctness: {n_checks - len(bad)}/{n_checks} variant checks agree with the seed pipeline "
         "(same batch and weights: loss, evaluation loss and accuracy, loss after one step)"
-        + ("" if not bad else "; DISAGREE: " + ", ".join(f"{c['variant']}@{c['device']}/{c['batch_size']}" for c in bad))
+        + (
+            ""
+            if not bad
+            else "; DISAGREE: " + ", ".join(f"{c['variant']}@{c['device']}/{c['batch_size']}" for c in bad)
+        )
     )
     for c in result["compile"]:
         if c["against"] is None:
             continue
         verdict = "pays for itself" if c["pays_off_in_one_epoch"] else "does not pay for itself"
-        even = f"; breaks even after {c['epochs_to_break_even']:.1f} epochs" if c["epochs_to_break_even"] else "; never breaks even"
+        even = (
+            f"; breaks even after {c['epochs_to_break_even']:.1f} epochs"
+            if c["epochs_to_break_even"]
+            else "; never breaks even"
+        )
         lines.append(
-            f"torch.compile on {c['device']} at batch {c['batch_size']}: {c['train_compile_s']:.1f} s to compile training, "
+            f"torch.compile on {c['device']} at batch {c['batch_size']}: "
+            f"{c['train_compile_s']:.1f} s to compile training, "
             f"{c['eval_compile_s']:.1f} s evaluation; within one epoch it {verdict} against {c['against']} "
             f"({c['epoch_s_compiled']:.1f} s vs {c['epoch_s_eager']:.1f} s){even}"
         )
@@ -91,7 +107,9 @@ def _page_faults(result: dict, device: str, sizes: list[int]) -> str:
     parts = []
     for bs in sizes:
         rows = [r for r in result["rows"] if (r["device"], r["phase"], r["batch_size"]) == (device, "train", bs)]
-        faulty = [f"{r['variant']} {r['page_faults_per_batch']:,.0f}" for r in rows if r.get("page_faults_per_batch", 0) >= 1]
+        faulty = [
+            f"{r['variant']} {r['page_faults_per_batch']:,.0f}" for r in rows if r.get("page_faults_per_batch", 0) >= 1
+        ]
         parts.append(f"batch {bs}: " + (", ".join(faulty) if faulty else "none"))
     return "  page faults per training batch: " + "; ".join(parts)
 

@@ -1,4 +1,4 @@
-"""What the measurements mean: the ratio to the seed pipeline, GFLOP/s against the peak, whether compiling pays, the targets."""
+"""What the measurements mean: the ratio to the seed, GFLOP/s against the peak, whether compiling pays, the targets."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ def row(result: dict, device: str, variant: str, bs: int, phase: str) -> dict:
 def train_rows(result: dict, device: str, bs: int | None = None, exclude: frozenset | set = frozenset()) -> list[dict]:
     """The training rows of ``device`` (at batch size ``bs``, or all), leaving out the variants in ``exclude``."""
     return [
-        r for r in result["rows"]
-        if r["device"] == device and r["phase"] == "train" and (bs is None or r["batch_size"] == bs) and r["variant"] not in exclude
+        r
+        for r in result["rows"]
+        if r["device"] == device
+        and r["phase"] == "train"
+        and (bs is None or r["batch_size"] == bs)
+        and r["variant"] not in exclude
     ]
 
 
@@ -63,11 +67,17 @@ def _add_compile_payoff(result: dict, c: dict) -> None:
     compiled = c["train_compile_s"] + c["eval_compile_s"] + n_t / comp_t + n_e / comp_e
     plain = n_t / eager_t + n_e / eager_e
     saved_per_epoch = plain - (n_t / comp_t + n_e / comp_e)
-    c.update({
-        "against": eager, "epoch_s_compiled": compiled, "epoch_s_eager": plain,
-        "pays_off_in_one_epoch": compiled < plain,
-        "epochs_to_break_even": (c["train_compile_s"] + c["eval_compile_s"]) / saved_per_epoch if saved_per_epoch > 0 else None,
-    })
+    c.update(
+        {
+            "against": eager,
+            "epoch_s_compiled": compiled,
+            "epoch_s_eager": plain,
+            "pays_off_in_one_epoch": compiled < plain,
+            "epochs_to_break_even": (c["train_compile_s"] + c["eval_compile_s"]) / saved_per_epoch
+            if saved_per_epoch > 0
+            else None,
+        }
+    )
 
 
 def _targets(result: dict) -> list[dict]:
@@ -76,14 +86,26 @@ def _targets(result: dict) -> list[dict]:
     for bs, goal in TARGETS.items():
         best = fastest([r for r in train_rows(result, "cpu", bs, exclude={"seed"}) if r["ratio_to_seed"]])
         if best is not None:
-            targets.append({
-                "device": "cpu", "batch_size": bs, "goal": goal, "best_variant": best["variant"],
-                "ratio": best["ratio_to_seed"], "met": best["ratio_to_seed"] >= goal,
-            })
+            targets.append(
+                {
+                    "device": "cpu",
+                    "batch_size": bs,
+                    "goal": goal,
+                    "best_variant": best["variant"],
+                    "ratio": best["ratio_to_seed"],
+                    "met": best["ratio_to_seed"] >= goal,
+                }
+            )
     best = fastest(train_rows(result, "cuda"))
     if best is not None:
-        targets.append({
-            "device": "cuda", "batch_size": best["batch_size"], "goal_images_per_s": GPU_TARGET, "best_variant": best["variant"],
-            "images_per_s": best["images_per_s"], "met": best["images_per_s"] >= GPU_TARGET,
-        })
+        targets.append(
+            {
+                "device": "cuda",
+                "batch_size": best["batch_size"],
+                "goal_images_per_s": GPU_TARGET,
+                "best_variant": best["variant"],
+                "images_per_s": best["images_per_s"],
+                "met": best["images_per_s"] >= GPU_TARGET,
+            }
+        )
     return targets

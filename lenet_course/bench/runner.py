@@ -8,17 +8,18 @@ measured again between batch sizes and the best kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Callable
 
 import torch
 
-from ..memory import keep_freed_memory, page_faults
+from ..fast.memory import keep_freed_memory, page_faults
 from ..models import LeNet5
 from .checks import check_variants
 from .data import FULL_EVAL, FULL_TRAIN, BenchData, load_bench_data
@@ -56,7 +57,7 @@ def run_benchmark(
     measured on a GPU only, after ``batch_sizes`` (a GPU needs big batches).
     ``compile_batch_sizes`` limits ``torch.compile`` (tens of seconds per
     batch size on a small CPU) to those batch sizes; ``None``: all of them.
-    ``memory="steady"`` first calls :func:`~lenet_course.memory.keep_freed_memory`,
+    ``memory="steady"`` first calls :func:`~lenet_course.fast.memory.keep_freed_memory`,
     for every variant alike, so that no timing depends on page faults;
     ``"default"`` leaves the C library as it is. Each row counts its page faults.
     """
@@ -86,10 +87,26 @@ def run_benchmark(
     bench_data = load_bench_data(data, n_train, n_eval, seed)
     log(f"data: {bench_data!r}")
     with _cold_compile_cache():
-        result = _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes, quick, variants, names, rounds, round_seconds, epoch, seed, log)
+        result = _run(
+            bench_data,
+            devices,
+            batch_sizes,
+            gpu_batch_sizes,
+            compile_batch_sizes,
+            quick,
+            variants,
+            names,
+            rounds,
+            round_seconds,
+            epoch,
+            seed,
+            log,
+        )
     result["memory"] = {
-        "mode": memory, "freed_blocks_kept": kept,
-        "note": "steady: freed blocks up to 32 MiB kept for reuse (lenet_course.memory), for every variant" if kept
+        "mode": memory,
+        "freed_blocks_kept": kept,
+        "note": "steady: freed blocks up to 32 MiB kept for reuse (lenet_course.fast.memory), for every variant"
+        if kept
         else "the C library's allocator as it was: timings may include page faults (see page_faults_per_batch)",
     }
     return result
@@ -124,7 +141,9 @@ def _choose(result: dict, device: torch.device, variants: list[str] | None, quic
         if variants and v.name not in variants:
             continue
         if v.cuda_graph and device.type != "cuda":
-            result["skipped"].append({"device": device.type, "variant": v.name, "reason": "CUDA graphs need a CUDA GPU"})
+            result["skipped"].append(
+                {"device": device.type, "variant": v.name, "reason": "CUDA graphs need a CUDA GPU"}
+            )
         elif v.compile and quick and not variants:
             reason = "quick mode (compiling takes tens of seconds); name it in --variants to include it"
             result["skipped"].append({"device": device.type, "variant": v.name, "reason": reason})
@@ -133,7 +152,21 @@ def _choose(result: dict, device: torch.device, variants: list[str] | None, quic
     return chosen
 
 
-def _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes, quick, variants, names, rounds, round_seconds, epoch, seed, log) -> dict:
+def _run(
+    bench_data,
+    devices,
+    batch_sizes,
+    gpu_batch_sizes,
+    compile_batch_sizes,
+    quick,
+    variants,
+    names,
+    rounds,
+    round_seconds,
+    epoch,
+    seed,
+    log,
+) -> dict:
     torch.manual_seed(seed)
     init = LeNet5()
     macs = forward_macs(init)
@@ -143,7 +176,11 @@ def _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cpu_threads": torch.get_num_threads(),
-        "data": {"source": bench_data.source, "train_images": len(bench_data.train), "eval_images": len(bench_data.eval)},
+        "data": {
+            "source": bench_data.source,
+            "train_images": len(bench_data.train),
+            "eval_images": len(bench_data.eval),
+        },
         "model": {
             "name": "LeNet-5 (seed article's layers: tanh, average pooling, 61,706 parameters)",
             "forward_macs": macs,
@@ -152,7 +189,11 @@ def _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes,
             "note": "training counted as 3x the forward pass (forward, and the backward's two products)",
         },
         "optimizer": "Adam, lr 1e-3, same initial weights for every variant",
-        "timing": {"rounds": rounds, "round_seconds": round_seconds, "statistic": "best round (images/s); the median is kept too"},
+        "timing": {
+            "rounds": rounds,
+            "round_seconds": round_seconds,
+            "statistic": "best round (images/s); the median is kept too",
+        },
         "compile_cache": "a fresh, empty torch.compile cache: compile times are those of a first run",
         "variants": [asdict(v) for v in VARIANTS if v.name in (variants or names)],
         "devices": {},
@@ -169,21 +210,36 @@ def _run(bench_data, devices, batch_sizes, gpu_batch_sizes, compile_batch_sizes,
             torch.backends.cudnn.benchmark = True
         peak_size = 512 if quick else None  # quick mode: a rough peak, in milliseconds
         peak, how = measure_peak_gflops(device, peak_size)
-        label = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
+        label = (
+            torch.cuda.get_device_name(device)
+            if device.type == "cuda"
+            else (platform.processor() or platform.machine())
+        )
         how += ", measured before and again after each batch size, the best kept"
         result["devices"][device.type] = {"name": label, "peak_gflops": peak, "peak_method": how}
         log(f"{device.type}: {label}, measured float32 peak so far {peak:,.0f} GFLOP/s ({how})")
         tic = time.perf_counter()
         loaders = _loaders(bench_data, device)
         result["devices"][device.type]["tensor_setup_s"] = time.perf_counter() - tic
-        sizes = tuple(batch_sizes) + (tuple(b for b in gpu_batch_sizes if b not in batch_sizes) if device.type == "cuda" else ())
+        sizes = tuple(batch_sizes) + (
+            tuple(b for b in gpu_batch_sizes if b not in batch_sizes) if device.type == "cuda" else ()
+        )
         for bs in sizes:
-            here = [v for v in chosen if not (v.compile and compile_batch_sizes is not None and bs not in compile_batch_sizes)]
+            here = [
+                v
+                for v in chosen
+                if not (v.compile and compile_batch_sizes is not None and bs not in compile_batch_sizes)
+            ]
             if len(here) < len(chosen):
-                result["skipped"].append({
-                    "device": device.type, "variant": "compile", "batch_size": bs,
-                    "reason": f"compiled at batch {','.join(map(str, compile_batch_sizes))} only (--compile-batch-sizes)",
-                })
+                result["skipped"].append(
+                    {
+                        "device": device.type,
+                        "variant": "compile",
+                        "batch_size": bs,
+                        "reason": f"compiled at batch {','.join(map(str, compile_batch_sizes))} only "
+                        "(--compile-batch-sizes)",
+                    }
+                )
             _measure_batch_size(result, here, device, bs, loaders, init, rounds, round_seconds, log)
             # measure the peak again between batch sizes and keep the best: others may share the machine
             info = result["devices"][device.type]
@@ -202,7 +258,7 @@ def _measure_batch_size(result, chosen, device, bs, loaders, init, rounds, round
     sizes = {}
     for r in runs:
         for phase, work in r.phases:
-            dt = timed(device, lambda: work(1))[1] if round_seconds > 0 else math.inf
+            dt = timed(device, functools.partial(work, 1))[1] if round_seconds > 0 else math.inf
             sizes[(r.variant.name, phase)] = max(1, round(round_seconds / dt))
     samples: dict = {key: [] for key in sizes}
     for _ in range(rounds):
@@ -210,7 +266,7 @@ def _measure_batch_size(result, chosen, device, bs, loaders, init, rounds, round
             for phase, work in r.phases:
                 k = sizes[(r.variant.name, phase)]
                 before = page_faults()
-                images, dt = timed(device, lambda: work(k))
+                images, dt = timed(device, functools.partial(work, k))
                 samples[(r.variant.name, phase)].append((images, dt, page_faults() - before))
     for r in runs:
         for phase in ("train", "eval"):
@@ -218,19 +274,36 @@ def _measure_batch_size(result, chosen, device, bs, loaders, init, rounds, round
             rates = [images / dt for images, dt, _ in timings]
             per_batch = min(dt / max(1, math.ceil(images / bs)) for images, dt, _ in timings)
             batches = sum(math.ceil(images / bs) for images, _, _ in timings)
-            result["rows"].append({
-                "device": device.type, "variant": r.variant.name, "batch_size": bs, "phase": phase,
-                "images_per_s": max(rates), "images_per_s_median": statistics.median(rates),
-                "batches_timed": batches, "rounds": len(timings),
-                "page_faults_per_batch": sum(faults for _, _, faults in timings) / max(1, batches),
-                "first_batch_s": checks[r.variant.name][f"first_{phase}_s"], "batch_s": per_batch,
-            })
+            result["rows"].append(
+                {
+                    "device": device.type,
+                    "variant": r.variant.name,
+                    "batch_size": bs,
+                    "phase": phase,
+                    "images_per_s": max(rates),
+                    "images_per_s_median": statistics.median(rates),
+                    "batches_timed": batches,
+                    "rounds": len(timings),
+                    "page_faults_per_batch": sum(faults for _, _, faults in timings) / max(1, batches),
+                    "first_batch_s": checks[r.variant.name][f"first_{phase}_s"],
+                    "batch_s": per_batch,
+                }
+            )
         if r.variant.compile:
             c = checks[r.variant.name]
-            result["compile"].append({
-                "device": device.type, "batch_size": bs,
-                "train_compile_s": max(0.0, c["first_train_s"] - row(result, device.type, r.variant.name, bs, "train")["batch_s"]),
-                "eval_compile_s": max(0.0, c["first_eval_s"] - row(result, device.type, r.variant.name, bs, "eval")["batch_s"]),
-            })
-    rates = [f"{r.variant.name} {row(result, device.type, r.variant.name, bs, 'train')['images_per_s']:,.0f}" for r in runs]
+            result["compile"].append(
+                {
+                    "device": device.type,
+                    "batch_size": bs,
+                    "train_compile_s": max(
+                        0.0, c["first_train_s"] - row(result, device.type, r.variant.name, bs, "train")["batch_s"]
+                    ),
+                    "eval_compile_s": max(
+                        0.0, c["first_eval_s"] - row(result, device.type, r.variant.name, bs, "eval")["batch_s"]
+                    ),
+                }
+            )
+    rates = [
+        f"{r.variant.name} {row(result, device.type, r.variant.name, bs, 'train')['images_per_s']:,.0f}" for r in runs
+    ]
     log("  " + "  ".join(rates) + "  (training images/s)")

@@ -48,7 +48,13 @@ class SeedLeNet5(nn.Module):
         return logits, probs
 
 
-_SEED_NAMES = {"c1": "feature_extractor.0", "c3": "feature_extractor.3", "c5": "feature_extractor.6", "f6": "classifier.0", "f7": "classifier.2"}
+_SEED_NAMES = {
+    "c1": "feature_extractor.0",
+    "c3": "feature_extractor.3",
+    "c5": "feature_extractor.6",
+    "f6": "classifier.0",
+    "f7": "classifier.2",
+}
 
 
 def seed_model_from(model: LeNet5) -> SeedLeNet5:
@@ -73,7 +79,9 @@ def seed_loaders(data: BenchData) -> dict:
     }
 
 
-def seed_train_step(net: nn.Module, criterion, optimizer, X: torch.Tensor, y: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, float]:
+def seed_train_step(
+    net: nn.Module, criterion, optimizer, X: torch.Tensor, y: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor, float]:
     """One batch of the article's ``train()``, line for line: the loss and its share of the running loss."""
     optimizer.zero_grad()
     X = X.to(device)
@@ -86,8 +94,10 @@ def seed_train_step(net: nn.Module, criterion, optimizer, X: torch.Tensor, y: to
     return loss.detach(), running_loss
 
 
-def seed_eval_step(net: nn.Module, criterion, X: torch.Tensor, y: torch.Tensor, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """One batch of the article's ``validate()`` and ``get_accuracy()`` in one pass: summed loss, correct count, running loss."""
+def seed_eval_step(
+    net: nn.Module, criterion, X: torch.Tensor, y: torch.Tensor, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """One batch of the article's ``validate()`` and ``get_accuracy()``: summed loss, correct count, running loss."""
     X = X.to(device)
     y_true = y.to(device)
     y_hat, y_prob = net(X)

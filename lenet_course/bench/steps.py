@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..data import TensorLoader
-from ..fused import fused_forward_of
+from ..fast.fused import fused_forward_of
 from ..models import LeNet5, logits_of
 from .measure import sync
 from .seed import seed_eval_step, seed_train_step
@@ -153,14 +153,17 @@ class VariantRun:
 
     def _eval_rest(self) -> int:
         """Static-shape variants drop the last, smaller batch; evaluate it eagerly."""
-        n_all = len(self.eval_loader.labels) if isinstance(self.eval_loader, TensorLoader) else len(self.eval_loader.dataset)
+        n_all = (
+            len(self.eval_loader.labels)
+            if isinstance(self.eval_loader, TensorLoader)
+            else len(self.eval_loader.dataset)
+        )
         rest = n_all - len(self.eval_loader) * self.batch_size if self.variant.static_shapes else 0
         if rest <= 0:
             return 0
         self.model.eval()
         with self._eval_context():
-            X, y = self.eval_loader.images[-rest:], self.eval_loader.labels[-rest:]
-            logits_of(self.model(self._prepare(X)))
+            logits_of(self.model(self._prepare(self.eval_loader.images[-rest:])))
         return rest
 
 

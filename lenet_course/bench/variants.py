@@ -5,7 +5,7 @@ tensor, the course's model and ``fit`` loop (no softmax while training), Adam
 with ``foreach`` then ``fused`` kernels, channels-last memory format,
 ``inference_mode`` for evaluation, then ``torch.compile``. The ``fused_blocks`` row
 starts again from ``inference``: it computes the same model with
-``lenet_course.fused`` (C1+S2 and C3+S4 as single autograd functions) in the
+``lenet_course.fast.fused`` (C1+S2 and C3+S4 as single autograd functions) in the
 usual memory layout, which is what ``fit`` does on a CPU. CUDA graphs (GPU)
 build on ``inference``.
 """
@@ -23,7 +23,16 @@ from ..models import LeNet5
 from .data import BenchData
 from .seed import seed_model_from
 
-__all__ = ["Variant", "VARIANTS", "NOT_EAGER", "build_model", "build_optimizer", "resize_once", "tensor_loaders", "loader_view"]
+__all__ = [
+    "Variant",
+    "VARIANTS",
+    "NOT_EAGER",
+    "build_model",
+    "build_optimizer",
+    "resize_once",
+    "tensor_loaders",
+    "loader_view",
+]
 
 
 @dataclass(frozen=True)
@@ -53,15 +62,31 @@ VARIANTS = [
     Variant("foreach", "Adam(foreach=True): one kernel per step for all parameters", optimizer="foreach"),
     Variant("fused", "Adam(fused=True): the whole update in one fused kernel", optimizer="fused"),
     Variant("channels_last", "model.to(memory_format=torch.channels_last)", optimizer="fused", channels_last=True),
-    Variant("inference", "torch.inference_mode() for evaluation (training as above)", optimizer="fused", channels_last=True, inference_mode=True),
-    Variant("compile", "torch.compile(model)", optimizer="fused", channels_last=True, inference_mode=True, compile=True),
     Variant(
-        "fused_blocks", "lenet_course.fused instead of compile and channels-last: C1+S2 and C3+S4 each one autograd function (fit's CPU path)",
-        optimizer="fused", inference_mode=True, fused_blocks=True,
+        "inference",
+        "torch.inference_mode() for evaluation (training as above)",
+        optimizer="fused",
+        channels_last=True,
+        inference_mode=True,
     ),
     Variant(
-        "cuda_graph", "the whole training step captured as one CUDA graph (GPU only)",
-        optimizer="fused", channels_last=True, inference_mode=True, cuda_graph=True,
+        "compile", "torch.compile(model)", optimizer="fused", channels_last=True, inference_mode=True, compile=True
+    ),
+    Variant(
+        "fused_blocks",
+        "lenet_course.fast.fused instead of compile and channels-last: "
+        "C1+S2 and C3+S4 each one autograd function (fit's CPU path)",
+        optimizer="fused",
+        inference_mode=True,
+        fused_blocks=True,
+    ),
+    Variant(
+        "cuda_graph",
+        "the whole training step captured as one CUDA graph (GPU only)",
+        optimizer="fused",
+        channels_last=True,
+        inference_mode=True,
+        cuda_graph=True,
     ),
 ]
 
@@ -70,7 +95,7 @@ NOT_EAGER = frozenset({"seed"} | {v.name for v in VARIANTS if v.static_shapes})
 
 
 def build_model(variant: Variant, init: LeNet5, device: torch.device) -> nn.Module:
-    """A copy of ``init`` on ``device`` as ``variant`` runs it: the article's model or the course's, in its memory format."""
+    """A copy of ``init`` on ``device`` as ``variant`` runs it: the article's model or the course's, in its layout."""
     course = copy.deepcopy(init)
     model = seed_model_from(course) if variant.loop == "seed" else course
     model.to(device)
@@ -97,8 +122,12 @@ def resize_once(images: torch.Tensor) -> torch.Tensor:
 def tensor_loaders(data: BenchData, device: torch.device) -> dict:
     """The fast path's loaders: the images resized once, up front, and held as one tensor on ``device``."""
     return {
-        "train": TensorLoader(Split(resize_once(data.train.images), data.train.labels), shuffle=True, device=device, pad=0),
-        "eval": TensorLoader(Split(resize_once(data.eval.images), data.eval.labels), shuffle=False, device=device, pad=0),
+        "train": TensorLoader(
+            Split(resize_once(data.train.images), data.train.labels), shuffle=True, device=device, pad=0
+        ),
+        "eval": TensorLoader(
+            Split(resize_once(data.eval.images), data.eval.labels), shuffle=False, device=device, pad=0
+        ),
     }
 
 

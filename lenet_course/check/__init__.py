@@ -6,15 +6,15 @@ Exercise 1.1: 12/12 cases correct. Well done!
 """
 
 from ._core import Case, Raises, Verdict, report, same_value  # noqa: F401
-from .basics import *  # noqa: F401,F403
-from .formula import *  # noqa: F401,F403
-from .convolution import *  # noqa: F401,F403
-from .subsampling import *  # noqa: F401,F403
-from .c3_table import *  # noqa: F401,F403
-from .output_layer import *  # noqa: F401,F403
 from .assembly import *  # noqa: F401,F403
-from .mnist_input import *  # noqa: F401,F403
-from .training_loop import *  # noqa: F401,F403
-from .predictions import *  # noqa: F401,F403
 from .augmentation import *  # noqa: F401,F403
+from .basics import *  # noqa: F401,F403
+from .c3_table import *  # noqa: F401,F403
 from .classic import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .formula import *  # noqa: F401,F403
+from .mnist_input import *  # noqa: F401,F403
+from .output_layer import *  # noqa: F401,F403
+from .predictions import *  # noqa: F401,F403
+from .subsampling import *  # noqa: F401,F403
+from .training_loop import *  # noqa: F401,F403

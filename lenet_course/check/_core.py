@@ -8,8 +8,9 @@ stub of an exercise not yet attempted, so that the notebook stops there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

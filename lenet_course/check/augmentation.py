@@ -7,7 +7,7 @@ random numbers, so the verdict is the same on every machine.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -53,7 +53,7 @@ def _largest_difference(got, expected: torch.Tensor):
 
 
 def augmentation_pipeline(fn: Callable[[float, float], Callable]) -> Verdict:
-    """Exercise 10.1: ``fn(degrees, shear)``, a pipeline from a 28x28 PIL digit to a randomly rotated and sheared 1x32x32 tensor."""
+    """Exercise 10.1: ``fn(degrees, shear)``, a pipeline from a 28x28 PIL digit to a rotated, sheared 1x32x32 tensor."""
     from PIL import Image
 
     digit = Image.fromarray(_digit(0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -10,10 +10,6 @@ from torch import nn
 from ._core import Case, Verdict, report
 
 __all__ = ["warmup_zeros", "warmup_linear_parameters"]
-
-
-def _is_float32_tensor(x: object) -> Verdict:
-    return isinstance(x, torch.Tensor) and x.dtype == torch.float32
 
 
 def warmup_zeros(x: object) -> Verdict:
@@ -45,7 +41,9 @@ def warmup_linear_parameters(linear_parameters: Callable[[int, int], int]) -> Ve
     for n_in, n_out in sizes:
         layer = nn.Linear(n_in, n_out)
         expected = sum(p.numel() for p in layer.parameters())
-        cases.append(Case(f"linear_parameters({n_in}, {n_out})", lambda a=n_in, b=n_out: linear_parameters(a, b), expected))
+        cases.append(
+            Case(f"linear_parameters({n_in}, {n_out})", lambda a=n_in, b=n_out: linear_parameters(a, b), expected)
+        )
     return report(
         "0.2",
         cases,

@@ -6,7 +6,7 @@ that a learner's mask is compared with the published one.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -18,9 +18,21 @@ __all__ = ["conv_parameters", "c3_mask", "distinct_triples"]
 _PAPER_C3_INPUTS: tuple[frozenset[int], ...] = tuple(
     frozenset(s)
     for s in (
-        {0, 1, 2}, {1, 2, 3}, {2, 3, 4}, {3, 4, 5}, {0, 4, 5}, {0, 1, 5},
-        {0, 1, 2, 3}, {1, 2, 3, 4}, {2, 3, 4, 5}, {0, 3, 4, 5}, {0, 1, 4, 5}, {0, 1, 2, 5},
-        {0, 1, 3, 4}, {1, 2, 4, 5}, {0, 2, 3, 5},
+        {0, 1, 2},
+        {1, 2, 3},
+        {2, 3, 4},
+        {3, 4, 5},
+        {0, 4, 5},
+        {0, 1, 5},
+        {0, 1, 2, 3},
+        {1, 2, 3, 4},
+        {2, 3, 4, 5},
+        {0, 3, 4, 5},
+        {0, 1, 4, 5},
+        {0, 1, 2, 5},
+        {0, 1, 3, 4},
+        {1, 2, 4, 5},
+        {0, 2, 3, 5},
         {0, 1, 2, 3, 4, 5},
     )
 )
@@ -73,8 +85,7 @@ def c3_mask(mask: torch.Tensor) -> Verdict:
         Case("dtype:", lambda: mask.dtype, torch.bool),
     ]
     cases += [
-        Case(f"C3 map {j} reads S2 maps", (lambda j=j: _column(mask, j)), _column(expected, j))
-        for j in range(16)
+        Case(f"C3 map {j} reads S2 maps", (lambda j=j: _column(mask, j)), _column(expected, j)) for j in range(16)
     ]
     return report(
         "4.2",
@@ -86,6 +97,7 @@ def c3_mask(mask: torch.Tensor) -> Verdict:
 
 def distinct_triples(table: torch.Tensor) -> Verdict:
     """Exercise 4.3: a 6x16 table in which every C3 map reads 3 S2 maps, each map a different three."""
+
     def columns():
         t = torch.as_tensor(table).bool()
         return [tuple(_column(t, j)) for j in range(t.shape[1])]
@@ -98,6 +110,5 @@ def distinct_triples(table: torch.Tensor) -> Verdict:
     return report(
         "4.3",
         cases,
-        hint="there are 20 ways to choose 3 of the 6 S2 maps; give each of the 16 C3 maps "
-        "(columns) a different one",
+        hint="there are 20 ways to choose 3 of the 6 S2 maps; give each of the 16 C3 maps (columns) a different one",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +64,14 @@ def conv2d_single_channel(conv2d: Callable[..., torch.Tensor]) -> Verdict:
     image = torch.arange(16.0).reshape(4, 4)
     kernel = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
     expected = F.conv2d(image[None, None], kernel[None, None])[0, 0]
-    cases.append(Case("a 4x4 image and a kernel that picks its top-left pixel", lambda: conv2d(image.clone(), kernel.clone(), 0.0), expected, equal=_close))
+    cases.append(
+        Case(
+            "a 4x4 image and a kernel that picks its top-left pixel",
+            lambda: conv2d(image.clone(), kernel.clone(), 0.0),
+            expected,
+            equal=_close,
+        )
+    )
     return report(
         "2.2",
         cases,

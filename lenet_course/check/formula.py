@@ -9,7 +9,8 @@ the kernel is wider than the padded input), as :mod:`lenet_course.shapes` does.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ._core import Case, Raises, Verdict, report
 
@@ -17,12 +18,12 @@ __all__ = ["conv_output_size", "formula_target", "lenet_widths"]
 
 # (W, F, P, S) and the expected width, or None where the configuration does not tile
 formula_cases: list[tuple[tuple[int, int, int, int], int | None]] = [
-    ((32, 5, 0, 1), 28),   # C1
-    ((28, 2, 0, 2), 14),   # S2
-    ((14, 5, 0, 1), 10),   # C3
-    ((10, 2, 0, 2), 5),    # S4
-    ((5, 5, 0, 1), 1),     # C5
-    ((28, 5, 2, 1), 28),   # "same" padding keeps the size
+    ((32, 5, 0, 1), 28),  # C1
+    ((28, 2, 0, 2), 14),  # S2
+    ((14, 5, 0, 1), 10),  # C3
+    ((10, 2, 0, 2), 5),  # S4
+    ((5, 5, 0, 1), 1),  # C5
+    ((28, 5, 2, 1), 28),  # "same" padding keeps the size
     ((7, 3, 1, 2), 4),
     ((227, 11, 0, 4), 55),  # AlexNet's first layer
     ((224, 11, 2, 4), None),  # ... and the famous 224 that does not tile
@@ -91,7 +92,9 @@ def formula_target(
     ]
     hint = f"start from W = {size} and try a stride of 2: which kernel and padding then give exactly {target}?"
     if non_overlapping:
-        cases.append(Case("windows that do not overlap (S equal to F):", lambda: _get(config, "S") == _get(config, "F"), True))
+        cases.append(
+            Case("windows that do not overlap (S equal to F):", lambda: _get(config, "S") == _get(config, "F"), True)
+        )
         cases.append(Case("no padding (P = 0):", lambda: _get(config, "P") == 0, True))
         hint = "subsampling windows sit side by side without overlapping or padding: the stride equals the kernel size."
     return report(exercise, cases, hint)
@@ -106,7 +109,9 @@ def lenet_widths(widths: list[int]) -> Verdict:
     names = ["input", "C1", "S2", "C3", "S4", "C5"]
     cases = [Case("the number of widths", lambda: len(widths), len(expected))]
     for i, (name, value) in enumerate(zip(names, expected)):
-        cases.append(Case(f"the width after {name}" if i else "the input width", lambda i=i: widths[i], value, equal=_whole))
+        cases.append(
+            Case(f"the width after {name}" if i else "the input width", lambda i=i: widths[i], value, equal=_whole)
+        )
     return report(
         "1.3",
         cases,

@@ -6,7 +6,7 @@ whatever copy of MNIST is in use.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -75,11 +75,18 @@ def class_counts(fn: Callable[[torch.Tensor], list[int]]) -> Verdict:
     g = torch.Generator().manual_seed(3)
     random_labels = torch.randint(0, 10, (500,), generator=g)
     cases = [
-        Case("class_counts(tensor([0, 1, 1, 9])):", lambda: fn(torch.tensor([0, 1, 1, 9])), [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]),
+        Case(
+            "class_counts(tensor([0, 1, 1, 9])):",
+            lambda: fn(torch.tensor([0, 1, 1, 9])),
+            [1, 2, 0, 0, 0, 0, 0, 0, 0, 1],
+        ),
         Case("class_counts of 0..9 three times:", lambda: fn(torch.arange(10).repeat(3)), [3] * 10),
         Case("class_counts of five 7s:", lambda: fn(torch.full((5,), 7)), [0] * 7 + [5, 0, 0]),
-        Case("class_counts of 500 random labels:", lambda: fn(random_labels.clone()),
-             torch.bincount(random_labels, minlength=10).tolist()),
+        Case(
+            "class_counts of 500 random labels:",
+            lambda: fn(random_labels.clone()),
+            torch.bincount(random_labels, minlength=10).tolist(),
+        ),
     ]
     return report(
         "7.3",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -49,9 +49,16 @@ def softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
     cases = [
         Case("softmax of a (4, 10) batch of logits:", lambda: fn(batch.clone()), torch.softmax(batch, dim=1)),
         Case("softmax of [[0, 0, 0, 0]]:", lambda: row([0.0, 0.0, 0.0, 0.0]), expected_row([0.0, 0.0, 0.0, 0.0])),
-        Case("softmax of [[1000, 1001, 1002]] (large logits):", lambda: row([1000.0, 1001.0, 1002.0]),
-             expected_row([1000.0, 1001.0, 1002.0])),
-        Case("softmax of [[-1000, 0]] (a very negative logit):", lambda: row([-1000.0, 0.0]), expected_row([-1000.0, 0.0])),
+        Case(
+            "softmax of [[1000, 1001, 1002]] (large logits):",
+            lambda: row([1000.0, 1001.0, 1002.0]),
+            expected_row([1000.0, 1001.0, 1002.0]),
+        ),
+        Case(
+            "softmax of [[-1000, 0]] (a very negative logit):",
+            lambda: row([-1000.0, 0.0]),
+            expected_row([-1000.0, 0.0]),
+        ),
         Case("softmax of a (3, 84) batch:", lambda: fn(_logits((3, 84), 1)), torch.softmax(_logits((3, 84), 1), dim=1)),
     ]
     return report(
@@ -74,12 +81,21 @@ def rbf_output(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Verd
     x = torch.tanh(torch.randn(5, 84, generator=g, dtype=torch.float64))
     w = torch.randint(0, 2, (10, 84), generator=g).double() * 2 - 1
     cases = [
-        Case("one input of 3 features, 2 classes:", lambda: fn(x_small.clone(), w_small.clone()),
-             _reference_rbf(x_small, w_small)),
-        Case("5 inputs of 84 features, 10 classes with +-1 weights:", lambda: fn(x.clone(), w.clone()),
-             _reference_rbf(x, w)),
-        Case("an input equal to a class's bitmap gives 0 for that class:",
-             lambda: fn(w[3:4].clone(), w.clone())[0, 3].item(), 0.0),
+        Case(
+            "one input of 3 features, 2 classes:",
+            lambda: fn(x_small.clone(), w_small.clone()),
+            _reference_rbf(x_small, w_small),
+        ),
+        Case(
+            "5 inputs of 84 features, 10 classes with +-1 weights:",
+            lambda: fn(x.clone(), w.clone()),
+            _reference_rbf(x, w),
+        ),
+        Case(
+            "an input equal to a class's bitmap gives 0 for that class:",
+            lambda: fn(w[3:4].clone(), w.clone())[0, 3].item(),
+            0.0,
+        ),
     ]
     return report(
         "5.3",

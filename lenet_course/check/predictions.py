@@ -1,4 +1,6 @@
-"""Checkers for chapter 9 (``09_prediction_gallery.ipynb``): the least confident predictions, the confusion matrix, per-class accuracy.
+"""Checkers for chapter 9 (``09_prediction_gallery.ipynb``).
+
+The least confident predictions, the confusion matrix, per-class accuracy.
 
 Every case uses labels and probabilities made up here, so the verdicts are
 the same whatever model was trained and whatever copy of MNIST is in use.
@@ -7,7 +9,7 @@ The references are the package's own ``lenet_course.plots`` functions.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -43,11 +45,18 @@ def confusion_matrix(fn: Callable[..., torch.Tensor]) -> Verdict:
 
     def case(label, t, p, **kw):
         t, p = torch.as_tensor(t), torch.as_tensor(p)
-        return Case(label, lambda: _as_list(fn(t.clone(), p.clone(), **kw)), plots.confusion_matrix(t, p, **kw).tolist())
+        return Case(
+            label, lambda: _as_list(fn(t.clone(), p.clone(), **kw)), plots.confusion_matrix(t, p, **kw).tolist()
+        )
 
     cases = [
         case("confusion_matrix([0, 1, 2], [0, 1, 2], num_classes=3) (all right):", [0, 1, 2], [0, 1, 2], num_classes=3),
-        case("confusion_matrix([1, 1, 1], [2, 2, 2], num_classes=3) (three 1s taken for 2s):", [1, 1, 1], [2, 2, 2], num_classes=3),
+        case(
+            "confusion_matrix([1, 1, 1], [2, 2, 2], num_classes=3) (three 1s taken for 2s):",
+            [1, 1, 1],
+            [2, 2, 2],
+            num_classes=3,
+        ),
         case("confusion_matrix([0, 0, 1, 2], [0, 2, 1, 1], num_classes=3):", [0, 0, 1, 2], [0, 2, 1, 1], num_classes=3),
         case("confusion_matrix([0, 1, 1], [1, 1, 0], num_classes=2):", [0, 1, 1], [1, 1, 0], num_classes=2),
         case("confusion_matrix of 300 labels 0..9, 80% right (num_classes left at 10):", y_true, y_pred),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -32,9 +32,7 @@ def avg_pool_2x2(pool: Callable[[torch.Tensor], torch.Tensor]) -> Verdict:
         ("a 1x6x28x28 batch (C1's output)", torch.randn(1, 6, 28, 28, generator=generator)),
         ("a 3x16x10x10 batch (C3's output)", torch.randn(3, 16, 10, 10, generator=generator)),
     ]
-    cases = [
-        Case(label, lambda x=x: pool(x.clone()), reference(x), equal=_close) for label, x in inputs
-    ]
+    cases = [Case(label, lambda x=x: pool(x.clone()), reference(x), equal=_close) for label, x in inputs]
     return report(
         "3.1",
         cases,

@@ -7,7 +7,7 @@ so the verdict is the same on every machine and for every data source.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -129,7 +129,11 @@ def accuracy(fn: Callable[[torch.Tensor, torch.Tensor], float]) -> Verdict:
             lambda: _as_number(fn(logits.clone(), labels.clone())),
             (logits.argmax(1) == labels).float().mean().item(),
         ),
-        Case("its type (a Python float, via .item()):", lambda: type(fn(hand, torch.tensor([0, 2, 2, 0]))).__name__, "float"),
+        Case(
+            "its type (a Python float, via .item()):",
+            lambda: type(fn(hand, torch.tensor([0, 2, 2, 0]))).__name__,
+            "float",
+        ),
     ]
     return report(
         "8.2",

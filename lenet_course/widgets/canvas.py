@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -93,8 +93,15 @@ class DrawingPad(widgets.HBox):
                 widgets.VBox([self.prediction_view, self.probs_view, seen], layout=widgets.Layout(margin="0 0 0 16px")),
             ]
         )
-        tag(self, "lenet-draw", canvas=self.canvas, clear=self.clear_button, prediction=self.prediction_view,
-            probs=self.probs_view, input=self.input_view)
+        tag(
+            self,
+            "lenet-draw",
+            canvas=self.canvas,
+            clear=self.clear_button,
+            prediction=self.prediction_view,
+            probs=self.probs_view,
+            input=self.input_view,
+        )
         self.clear()
 
     # ------------------------------------------------------------------ state

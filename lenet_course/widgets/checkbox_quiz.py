@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import torch
@@ -33,14 +33,21 @@ def c3_counts(mask: torch.Tensor, kernel_size: int = _K, out_side: int = _SIDE) 
 class ConnectionTableWidget(widgets.VBox):
     """Click cells of C3's connection table and watch its parameter count."""
 
-    def __init__(self, preset: str = "paper", checker: Callable[[torch.Tensor], bool] | None = distinct_triples) -> None:
+    def __init__(
+        self, preset: str = "paper", checker: Callable[[torch.Tensor], bool] | None = distinct_triples
+    ) -> None:
         self.checker = checker
         cell_layout = widgets.Layout(width="30px", height="26px", padding="0px")
         self.cells = [
-            [widgets.ToggleButton(value=False, layout=cell_layout, tooltip=f"S2 map {i} -> C3 map {j}") for j in range(_OUT)]
+            [
+                widgets.ToggleButton(value=False, layout=cell_layout, tooltip=f"S2 map {i} -> C3 map {j}")
+                for j in range(_OUT)
+            ]
             for i in range(_IN)
         ]
-        header = [widgets.Label("S2 \\ C3")] + [widgets.Label(str(j), layout=widgets.Layout(width="30px")) for j in range(_OUT)]
+        header = [widgets.Label("S2 \\ C3")] + [
+            widgets.Label(str(j), layout=widgets.Layout(width="30px")) for j in range(_OUT)
+        ]
         rows = []
         for i in range(_IN):
             rows += [widgets.Label(f"map {i}")] + self.cells[i]

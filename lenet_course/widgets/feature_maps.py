@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 from torch import nn
+
 from ._style import tag
 
 __all__ = ["FeatureMapExplorer", "layer_outputs"]
@@ -128,7 +129,9 @@ class FeatureMapExplorer(widgets.VBox):
     ) -> None:
         if not isinstance(images, torch.Tensor) or images.dim() not in (3, 4) or len(images) == 0:
             shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"images must be a batch (N, 1, H, W), got {shape}; pass e.g. TensorLoader(data.valid).images")
+            raise ValueError(
+                f"images must be a batch (N, 1, H, W), got {shape}; pass e.g. TensorLoader(data.valid).images"
+            )
         if labels is not None and len(labels) != len(images):
             raise ValueError(f"got {len(images)} images but {len(labels)} labels; pass one label per image")
         if not 0 <= index < len(images):
@@ -146,7 +149,15 @@ class FeatureMapExplorer(widgets.VBox):
         self.picture = widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * _PANEL + 16}px"))
         self.info = widgets.HTML()
         super().__init__([widgets.HBox([self.index, self.layer, self.channel]), self.picture, self.info])
-        tag(self, "lenet-fmap", index=self.index, layer=self.layer, channel=self.channel, picture=self.picture, info=self.info)
+        tag(
+            self,
+            "lenet-fmap",
+            index=self.index,
+            layer=self.layer,
+            channel=self.channel,
+            picture=self.picture,
+            info=self.info,
+        )
         self._sync_channel_range()
         for control in (self.index, self.layer, self.channel):
             control.observe(self._changed, names="value")

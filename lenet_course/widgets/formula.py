@@ -36,6 +36,7 @@ import io
 import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
+
 from ._style import tag
 
 __all__ = ["FormulaExplorer", "FormulaExercise", "formula_state"]
@@ -57,11 +58,20 @@ def formula_state(size: int, kernel: int, padding: int = 0, stride: int = 1) -> 
     output = positions if span >= 0 and span % stride == 0 else None
     try:
         with torch.no_grad():
-            out = F.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel), stride=stride, padding=padding)
+            out = F.conv2d(
+                torch.zeros(1, 1, size, size), torch.zeros(1, 1, kernel, kernel), stride=stride, padding=padding
+            )
         torch_width = int(out.shape[-1])
     except RuntimeError:
         torch_width = None
-    return {"span": span, "exact": exact, "output": output, "positions": positions, "unread": unread, "torch": torch_width}
+    return {
+        "span": span,
+        "exact": exact,
+        "output": output,
+        "positions": positions,
+        "unread": unread,
+        "torch": torch_width,
+    }
 
 
 def _number(x: float) -> str:
@@ -82,16 +92,35 @@ class FormulaExplorer(widgets.VBox):
     def __init__(self, size: int = 32, kernel: int = 5, padding: int = 0, stride: int = 1, max_size: int = 40) -> None:
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="460px")
-        self.size = widgets.IntSlider(value=size, min=1, max=max(max_size, size), description="W (input)", style=style, layout=layout)
-        self.kernel = widgets.IntSlider(value=kernel, min=1, max=11, description="F (kernel)", style=style, layout=layout)
-        self.padding = widgets.IntSlider(value=padding, min=0, max=5, description="P (padding)", style=style, layout=layout)
-        self.stride = widgets.IntSlider(value=stride, min=1, max=6, description="S (stride)", style=style, layout=layout)
+        self.size = widgets.IntSlider(
+            value=size, min=1, max=max(max_size, size), description="W (input)", style=style, layout=layout
+        )
+        self.kernel = widgets.IntSlider(
+            value=kernel, min=1, max=11, description="F (kernel)", style=style, layout=layout
+        )
+        self.padding = widgets.IntSlider(
+            value=padding, min=0, max=5, description="P (padding)", style=style, layout=layout
+        )
+        self.stride = widgets.IntSlider(
+            value=stride, min=1, max=6, description="S (stride)", style=style, layout=layout
+        )
         self.result = widgets.HTML()
         self.arithmetic = widgets.HTML()
         self.picture = widgets.HTML()
-        super().__init__([self.size, self.kernel, self.padding, self.stride, self.result, self.arithmetic, self.picture])
-        tag(self, "lenet-formula", size=self.size, kernel=self.kernel, padding=self.padding, stride=self.stride,
-            result=self.result, arithmetic=self.arithmetic, picture=self.picture)
+        super().__init__(
+            [self.size, self.kernel, self.padding, self.stride, self.result, self.arithmetic, self.picture]
+        )
+        tag(
+            self,
+            "lenet-formula",
+            size=self.size,
+            kernel=self.kernel,
+            padding=self.padding,
+            stride=self.stride,
+            result=self.result,
+            arithmetic=self.arithmetic,
+            picture=self.picture,
+        )
         for slider in (self.size, self.kernel, self.padding, self.stride):
             slider.observe(self._changed, names="value")
         self.update()
@@ -115,7 +144,9 @@ class FormulaExplorer(widgets.VBox):
     def tiles(self) -> bool:
         return self.output_size is not None
 
-    def set(self, W: int | None = None, F: int | None = None, P: int | None = None, S: int | None = None) -> "FormulaExplorer":
+    def set(
+        self, W: int | None = None, F: int | None = None, P: int | None = None, S: int | None = None
+    ) -> FormulaExplorer:
         """Set several sliders at once (``None`` leaves one as it is)."""
         with self.hold_trait_notifications():
             for slider, value in ((self.size, W), (self.kernel, F), (self.padding, P), (self.stride, S)):
@@ -157,14 +188,18 @@ class FormulaExplorer(widgets.VBox):
         else:
             result = f"Output size: {st['output']}"
             colour = "#1b5e20"
-        self.result.value = f'<span style="font-size:1.2em;font-weight:bold;color:{colour}">{html.escape(result)}</span>'
+        self.result.value = (
+            f'<span style="font-size:1.2em;font-weight:bold;color:{colour}">{html.escape(result)}</span>'
+        )
         conv = f"nn.Conv2d(1, 1, kernel_size={K}, stride={S}, padding={P})"
         if st["torch"] is None:
             torch_line = f"{conv} refuses a {W}&times;{W} input: the kernel does not fit."
         elif st["output"] is None:
             left = st["unread"]
-            never = "the last column (and the last row) of the padded input is" if left == 1 else (
-                f"the last {left} columns (and the last {left} rows) of the padded input are"
+            never = (
+                "the last column (and the last row) of the padded input is"
+                if left == 1
+                else (f"the last {left} columns (and the last {left} rows) of the padded input are")
             )
             torch_line = f"{conv} rounds down and gives {st['torch']}&times;{st['torch']}: {never} never read."
         else:
@@ -198,7 +233,8 @@ class FormulaExplorer(widgets.VBox):
             if n and st["output"] is None and i >= first_unread:
                 fill = "#ef9a9a"
             parts.append(
-                f'<rect x="{i * cell + 1}" y="{top}" width="{cell}" height="{cell}" fill="{fill}" stroke="#616161" stroke-width="0.5"/>'
+                f'<rect x="{i * cell + 1}" y="{top}" width="{cell}" height="{cell}" fill="{fill}" '
+                'stroke="#616161" stroke-width="0.5"/>'
             )
         for k in range(n):
             x = k * S * cell + 1
@@ -265,10 +301,16 @@ class FormulaExercise(widgets.VBox):
         text = io.StringIO()
         with contextlib.redirect_stdout(text):
             passed = formula_target(
-                self.answer, size=self.size_goal, target=self.target, exercise=self.exercise, non_overlapping=self.non_overlapping
+                self.answer,
+                size=self.size_goal,
+                target=self.target,
+                exercise=self.exercise,
+                non_overlapping=self.non_overlapping,
             )
         colour = "#1b5e20" if passed else "#b00020"
-        self.verdict.value = f'<pre style="color:{colour};white-space:pre-wrap">{html.escape(text.getvalue().rstrip())}</pre>'
+        self.verdict.value = (
+            f'<pre style="color:{colour};white-space:pre-wrap">{html.escape(text.getvalue().rstrip())}</pre>'
+        )
         return bool(passed)
 
     def __repr__(self) -> str:

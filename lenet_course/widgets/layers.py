@@ -43,7 +43,7 @@ def plot_layer_weights(module: nn.Module, max_kernels: int = 16) -> Figure | Non
         # one row per output map: its kernels for every input channel, side by side with a gap
         canvas = torch.full((out_maps, k, in_maps * (k + 1) - 1), float("nan"))
         for c in range(in_maps):
-            canvas[:, :, c * (k + 1): c * (k + 1) + k] = shown[:, c]
+            canvas[:, :, c * (k + 1) : c * (k + 1) + k] = shown[:, c]
         cols = 4 if out_maps > 4 else out_maps
         rows = -(-out_maps // cols)
         fig = Figure(figsize=(min(12, cols * max(1.2, in_maps * 0.5)), rows * 1.1))

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Callable
+from collections.abc import Callable
 
 import ipywidgets as widgets
 import torch
 from torch import nn
 
 from ..data import MnistData, Split, TensorLoader
+from ..environment import set_seed
 from ..models import LeNet5
 from ..training import History, fit
-from ..utils import set_seed
 from ._style import tag
 
 __all__ = ["TrainingControls"]
@@ -80,9 +80,19 @@ class TrainingControls(widgets.VBox):
 
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="420px")
-        self.epochs = widgets.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs", style=style, layout=layout)
+        self.epochs = widgets.IntSlider(
+            value=epochs, min=1, max=max_epochs, description="epochs", style=style, layout=layout
+        )
         self.lr = widgets.FloatLogSlider(
-            value=lr, base=10, min=-5, max=0, step=0.25, description="learning rate", readout_format=".1e", style=style, layout=layout
+            value=lr,
+            base=10,
+            min=-5,
+            max=0,
+            step=0.25,
+            description="learning rate",
+            readout_format=".1e",
+            style=style,
+            layout=layout,
         )
         if batch_size not in BATCH_SIZES:
             raise ValueError(f"batch_size must be one of {BATCH_SIZES}, got {batch_size}")
@@ -94,8 +104,16 @@ class TrainingControls(widgets.VBox):
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
         self.train_button.on_click(lambda _button: self.train())
         super().__init__([self.epochs, self.lr, self.batch_size, self.train_button, self.status, self.curves])
-        tag(self, "lenet-train", epochs=self.epochs, lr=self.lr, batch=self.batch_size, button=self.train_button,
-            status=self.status, curves=self.curves)
+        tag(
+            self,
+            "lenet-train",
+            epochs=self.epochs,
+            lr=self.lr,
+            batch=self.batch_size,
+            button=self.train_button,
+            status=self.status,
+            curves=self.curves,
+        )
 
     @property
     def settings(self) -> dict:
@@ -115,13 +133,17 @@ class TrainingControls(widgets.VBox):
             set_seed(self.seed)
             self.model = self.model_fn().to(self.device)
             optimizer = torch.optim.Adam(self.model.parameters(), lr=s["lr"])
-            train_loader = TensorLoader(self.train_split, batch_size=s["batch_size"], shuffle=True, seed=self.seed, device=self.device)
+            train_loader = TensorLoader(
+                self.train_split, batch_size=s["batch_size"], shuffle=True, seed=self.seed, device=self.device
+            )
             valid_loader = TensorLoader(self.valid_split, batch_size=1024, device=self.device)
             self.history = History()
             self.status.value = f"Training for {s['epochs']} epochs..."
             for epoch in range(s["epochs"]):
                 try:
-                    one = fit(self.model, train_loader, valid_loader, epochs=1, optimizer=optimizer, progress=False, log=None)
+                    one = fit(
+                        self.model, train_loader, valid_loader, epochs=1, optimizer=optimizer, progress=False, log=None
+                    )
                 except FloatingPointError:
                     self.status.value = (
                         f'<span style="color:#b00020">Epoch {epoch + 1}: the loss became infinite or NaN. '
@@ -142,7 +164,8 @@ class TrainingControls(widgets.VBox):
         verb = "Done" if done == total else "Epoch"
         count = f"{total} epochs" if done == total else f"{done}/{total}"
         return html.escape(
-            f"{verb}: {count}. Last epoch: train loss {h.train_loss[-1]:.4f}, valid accuracy {100 * h.valid_acc[-1]:.2f}%"
+            f"{verb}: {count}. Last epoch: train loss {h.train_loss[-1]:.4f}, "
+            f"valid accuracy {100 * h.valid_acc[-1]:.2f}%"
             f" (best {100 * h.best_valid_acc:.2f}% at epoch {h.best_epoch + 1})."
         )
 

@@ -24,9 +24,9 @@ from .jupyterlab_driver import (
     CHROMIUM,
     CHROMIUM_ARGS,
     REPO,
+    RUN_TIMES,
     SCREENSHOTS,
     JupyterLabServer,
-    RUN_TIMES,
     NotebookPage,
     copy_chapters,
 )
@@ -34,7 +34,10 @@ from .jupyterlab_driver import (
 
 def _why_unavailable() -> str | None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium, or set LENET_COURSE_CHROMIUM)"
+        return (
+            f"browser tests need Chromium at {CHROMIUM} "
+            "(Debian: apt-get install chromium, or set LENET_COURSE_CHROMIUM)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -137,7 +140,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if "end" in _timing and UNAVAILABLE is None:
         seconds = _timing["end"] - _timing["start"]
         terminalreporter.write_line(
-            f"browser suite: {seconds:.1f} s (JupyterLab and Chromium included); screenshots in {SCREENSHOTS.relative_to(REPO)}/"
+            f"browser suite: {seconds:.1f} s (JupyterLab and Chromium included); "
+            f"screenshots in {SCREENSHOTS.relative_to(REPO)}/"
         )
         for path, run in RUN_TIMES.items():
             terminalreporter.write_line(f"  Run All Cells of {path}: {run}")

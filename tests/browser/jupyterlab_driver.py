@@ -112,7 +112,10 @@ class JupyterLabServer:
 
     def command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "jupyter", "lab",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={self.port}",
@@ -255,7 +258,9 @@ const findPanel = (path) => {
 };
 """
 
-_READY_JS = _FIND_PANEL + """
+_READY_JS = (
+    _FIND_PANEL
+    + """
 (path) => {
   const p = findPanel(path);
   if (!p || !p.context.isReady || !p.sessionContext.session) return false;
@@ -263,8 +268,11 @@ _READY_JS = _FIND_PANEL + """
   return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
 }
 """
+)
 
-_PROGRESS_JS = _FIND_PANEL + """
+_PROGRESS_JS = (
+    _FIND_PANEL
+    + """
 (path) => {
   const p = findPanel(path);
   if (!p || !p.sessionContext.session || !p.sessionContext.session.kernel) return null;
@@ -283,8 +291,11 @@ _PROGRESS_JS = _FIND_PANEL + """
   return {code, run, running, errors, kernel: p.sessionContext.session.kernel.status};
 }
 """
+)
 
-_ERRORS_JS = _FIND_PANEL + """
+_ERRORS_JS = (
+    _FIND_PANEL
+    + """
 (path) => {
   const p = findPanel(path);
   const found = [];
@@ -301,14 +312,18 @@ _ERRORS_JS = _FIND_PANEL + """
   return found;
 }
 """
+)
 
-_TIMING_JS = _FIND_PANEL + """
+_TIMING_JS = (
+    _FIND_PANEL
+    + """
 (path) => findPanel(path).content.widgets.map((cell, index) => {
   const t = cell.model.getMetadata('execution') || {};
   const start = Date.parse(t['iopub.execute_input'] || ''), end = Date.parse(t['shell.execute_reply'] || '');
   return {cell: index, id: cell.model.id, seconds: isNaN(start) || isNaN(end) ? null : (end - start) / 1000};
 }).filter(c => c.seconds !== null)
 """
+)
 
 _COMMAND_JS = "async ([command, args]) => { await window.jupyterapp.commands.execute(command, args || {}); }"
 
@@ -338,7 +353,7 @@ class NotebookPage:
     def __repr__(self) -> str:
         return f"NotebookPage({self.path})"
 
-    def open(self, timeout: float = 90.0) -> "NotebookPage":
+    def open(self, timeout: float = 90.0) -> NotebookPage:
         """Load JupyterLab on this notebook and wait for an idle, connected kernel."""
         workspace = f"browser-test-{secrets.token_hex(4)}"
         self.page.goto(self.server.url(self.path, workspace), wait_until="domcontentloaded")
@@ -431,7 +446,10 @@ class NotebookPage:
         broken = self.widget_failures()
         problems = []
         if errors:
-            problems.append("cells raised: " + "; ".join(f"cell {e['cell']} ({e['id']}): {e['ename']}: {e['evalue']}" for e in errors))
+            problems.append(
+                "cells raised: "
+                + "; ".join(f"cell {e['cell']} ({e['id']}): {e['ename']}: {e['evalue']}" for e in errors)
+            )
         if shown:
             problems.append("tracebacks shown: " + " | ".join(t[:300] for t in shown))
         if broken:

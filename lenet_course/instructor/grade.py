@@ -20,8 +20,6 @@ the others. The exit status is non-zero only when grading itself cannot run.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import os
 import re
@@ -39,7 +37,8 @@ from typing import Any
 
 import nbformat
 
-from .release import chapter_paths, check_of, exercise_of, points_of, support_files_filter
+from .feedback import write_feedback, write_gradebook
+from .notebook_format import chapter_paths, check_of, exercise_of, points_of, support_files_filter
 
 __all__ = [
     "Exercise",
@@ -52,9 +51,6 @@ __all__ = [
     "suspicious_cells",
     "grade_submission",
     "grade",
-    "write_gradebook",
-    "write_feedback",
-    "main",
 ]
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -62,6 +58,9 @@ LOG_TAIL = 4000
 _CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RECORDER = "lenet_grade_recorder"
+SANITIZE = Path(__file__).with_name(
+    "nbval_sanitize.cfg"
+)  # the normalisations nbval applies before comparing, shipped with the package
 
 
 @dataclass
@@ -239,7 +238,9 @@ def _learner_cell(cell: Any) -> Any | None:
 @dataclass
 class _Graded:
     nb: Any
-    positions: dict[str, tuple[int | None, int | None]]  # exercise -> (answer cell, check cell) as nbval's code-cell numbers
+    positions: dict[
+        str, tuple[int | None, int | None]
+    ]  # exercise -> (answer cell, check cell) as nbval's code-cell numbers
 
 
 def graded_notebook(chapter: Chapter, submission: Any) -> _Graded:
@@ -319,7 +320,11 @@ def graded_notebook(chapter: Chapter, submission: Any) -> _Graded:
             restored = cells.pop(check)
             answer = where("answer", exercise.number)
         else:
-            restored = ("check", exercise.number, nbformat.from_dict(json.loads(json.dumps(ref_check[exercise.number]))))
+            restored = (
+                "check",
+                exercise.number,
+                nbformat.from_dict(json.loads(json.dumps(ref_check[exercise.number]))),
+            )
         # after the cell that precedes the check in the chapter, if the learner still has it, else after the answer
         at = None
         ids = {c.get("id"): k for k, (_, _, c) in enumerate(cells)}
@@ -435,16 +440,41 @@ def _run_nbval(notebook: Path, cell_timeout: float, timeout: float, sanitize: Pa
     for name in ("MPLBACKEND", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
         env.pop(name, None)
     command = [
-        sys.executable, "-m", "pytest", notebook.name,
-        "-p", "nbval.plugin", "-p", _RECORDER, "-p", "no:cacheprovider",
-        "--nbval", "--nbval-current-env", f"--nbval-cell-timeout={cell_timeout:g}",
-        "-c", str(ini), "--rootdir", str(workdir), "-q", "--color=no", "--tb=no", "-rN",
+        sys.executable,
+        "-m",
+        "pytest",
+        notebook.name,
+        "-p",
+        "nbval.plugin",
+        "-p",
+        _RECORDER,
+        "-p",
+        "no:cacheprovider",
+        "--nbval",
+        "--nbval-current-env",
+        f"--nbval-cell-timeout={cell_timeout:g}",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(workdir),
+        "-q",
+        "--color=no",
+        "--tb=no",
+        "-rN",
     ]
     if sanitize is not None and sanitize.is_file():
         command += ["--nbval-sanitize-with", str(sanitize)]
     timed_out = False
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             returncode: int | None = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -502,7 +532,10 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
         answer, check = graded.positions[exercise.number]
         if exercise.exercise_id and answer is None:
             result.status = "missing"
-            result.detail = f"the answer cell of exercise {exercise.number} (id {exercise.exercise_id}) is not in the notebook; put your answer back in that cell"
+            result.detail = (
+                f"the answer cell of exercise {exercise.number} (id {exercise.exercise_id}) is not in the notebook; "
+                "put your answer back in that cell"
+            )
             results.append(result)
             continue
         answer_rec = run.records.get(answer) if answer is not None else None
@@ -522,7 +555,9 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
                 result.status = "timeout"
                 result.detail = f"{what} ran longer than the {cell_timeout:g} s allowed for one cell and was stopped"
             elif outcome == "kernel_died":
-                result.detail = f"kernel died: the Python process exited while running {what} (os._exit, a crash, or out of memory)"
+                result.detail = (
+                    f"kernel died: the Python process exited while running {what} (os._exit, a crash, or out of memory)"
+                )
             elif outcome == "kernel_dead":
                 result.detail = f"kernel died: not run, the kernel had died or been stopped in an earlier cell{died_in}"
             else:
@@ -539,7 +574,9 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
                 result.status = "timeout"
                 result.detail = f"not reached: the notebook ran past the total limit of {timeout:g} s"
             else:
-                result.detail = "not run: grading stopped before this exercise" + (f" ({run.log_tail.strip().splitlines()[-1]})" if run.log_tail.strip() else "")
+                result.detail = "not run: grading stopped before this exercise" + (
+                    f" ({run.log_tail.strip().splitlines()[-1]})" if run.log_tail.strip() else ""
+                )
         results.append(result)
     return results
 
@@ -550,7 +587,11 @@ def _read_submission(path: Path) -> tuple[Any | None, str]:
     except OSError as exc:
         return None, f"cannot read the file: {exc.strerror or exc}"
     if size > MAX_NOTEBOOK_BYTES:
-        return None, f"invalid notebook: the file is {size / 2**20:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MiB allowed; clear its outputs and submit again"
+        return (
+            None,
+            f"invalid notebook: the file is {size / 2**20:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MiB "
+            "allowed; clear its outputs and submit again",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -614,7 +655,8 @@ def grade_submission(
         submission.status = "invalid notebook"
         submission.note = problem
         submission.results = [
-            ExerciseResult(e.number, "not graded", "the notebook could not be read", max_points=e.points) for e in chapter.exercises
+            ExerciseResult(e.number, "not graded", "the notebook could not be read", max_points=e.points)
+            for e in chapter.exercises
         ]
         submission.seconds = time.monotonic() - start
         return submission
@@ -628,7 +670,9 @@ def grade_submission(
     submission.results = _results(chapter, graded, run, cell_timeout, timeout)
     suspicious = suspicious_cells(graded)
     if run.timed_out:
-        submission.note = f"grading stopped after the total limit of {timeout:g} s; exercises not reached are marked timed out"
+        submission.note = (
+            f"grading stopped after the total limit of {timeout:g} s; exercises not reached are marked timed out"
+        )
     elif not run.records and any(r.status not in ("missing",) for r in submission.results):
         submission.status = "grading failed"
         last = run.log_tail.strip().splitlines()[-1] if run.log_tail.strip() else f"exit code {run.returncode}"
@@ -663,14 +707,13 @@ def grade(
     here, there = Path(out).resolve(), Path(reference).resolve()
     if here == there or there in here.parents:
         raise ValueError(f"--out {out} is inside the reference chapters; write the reports elsewhere")
-    sanitize = Path(reference).resolve().parent / "tests" / "nbval_sanitize.cfg"
     paths = _expand([Path(p) for p in submissions])
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(f"submission not found: {', '.join(missing)}")
 
     def one(path: Path) -> Submission:
-        return grade_submission(path, chapters, Path(reference), timeout, cell_timeout, sanitize if sanitize.is_file() else None)
+        return grade_submission(path, chapters, Path(reference), timeout, cell_timeout, SANITIZE)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(one, paths))
@@ -679,127 +722,3 @@ def grade(
     write_gradebook(results, chapters, out / "gradebook.csv")
     write_feedback(results, out / "feedback")
     return results
-
-
-# ---------------------------------------------------------------- reports
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
-
-
-def write_gradebook(results: list[Submission], chapters: dict[str, Chapter], path: Path) -> None:
-    """One row per submission: learner, chapter, status, each exercise's points and result, the total."""
-    used = [name for name in chapters if any(r.chapter == name for r in results)]
-    numbers = [e.number for name in used for e in chapters[name].exercises]
-    header = ["learner", "submission", "chapter", "status"]
-    for number in numbers:
-        header += [f"{number} points", f"{number} result"]
-    header += ["total", "max", "seconds", "notes"]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        for sub in results:
-            by_number = {r.number: r for r in sub.results}
-            row = [sub.learner, str(sub.path), sub.chapter or "", sub.status]
-            for number in numbers:
-                result = by_number.get(number)
-                row += [_points(result.points), result.summary] if result else ["", ""]
-            row += [_points(sub.total), _points(sub.max_points), f"{sub.seconds:.1f}", sub.note]
-            writer.writerow(row)
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "learner"
-
-
-_ADVICE = {
-    "passed": "",
-    "failed": "Your code ran, but the check did not print the expected verdict. Compare the two outputs below, fix your answer, and run the check cell again.",
-    "error": "Running this exercise raised an error. Read the message, fix the cell, and run it again from a fresh kernel.",
-    "timeout": "This exercise took too long. Look for a loop that never ends or work far larger than the exercise needs.",
-    "missing": "The answer cell of this exercise is not in your notebook. Restore it (or download a fresh copy of the chapter) and put your answer there.",
-    "not graded": "Your notebook could not be read, so nothing was graded.",
-}
-
-
-def write_feedback(results: list[Submission], directory: Path) -> list[Path]:
-    """One Markdown file per learner, with a section per submitted chapter."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    by_learner: dict[str, list[Submission]] = {}
-    for sub in results:
-        by_learner.setdefault(sub.learner, []).append(sub)
-    written = []
-    for learner, subs in by_learner.items():
-        lines = [f"# Feedback for {learner}", ""]
-        for sub in subs:
-            lines += [f"## {sub.chapter or sub.path.name}: {_points(sub.total)}/{_points(sub.max_points)} points", ""]
-            lines += [f"Submitted file: `{sub.path.name}`", ""]
-            if sub.note:
-                lines += [f"**{sub.status}**: {sub.note}", ""]
-            if sub.results:
-                lines += ["| Exercise | Result | Points |", "| --- | --- | --- |"]
-                for r in sub.results:
-                    lines.append(f"| {r.number} | {r.summary} | {_points(r.points)}/{_points(r.max_points)} |")
-                lines.append("")
-            for r in sub.results:
-                if r.status == "passed":
-                    continue
-                lines += [f"### Exercise {r.number}: {r.summary}", "", _ADVICE.get(r.status, "")]
-                if r.detail:
-                    lines += ["", f"> {r.detail}"]
-                for title, text in (("Expected output", r.expected), ("Your output", r.got), ("nbval's comparison", r.diff)):
-                    if text.strip():
-                        lines += ["", f"{title}:", "", "```text", text.rstrip().replace("```", "'''"), "```"]
-                lines.append("")
-        target = directory / f"{_safe_name(learner)}.md"
-        target.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
-        written.append(target)
-    return written
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``python -m lenet_course grade`` and ``lenet-grade``."""
-    parser.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks, or folders holding them")
-    parser.add_argument("--reference", type=Path, default=Path("chapters"), help="the chapter sources (default: chapters/)")
-    parser.add_argument("--out", type=Path, default=Path("grading"), help="where to write gradebook.csv and feedback/ (default: grading/)")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for one whole notebook (default: 900)")
-    parser.add_argument("--cell-timeout", type=float, default=300, help="seconds allowed for one cell (default: 300)")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default: 1)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Grade, print one line per submission, write the reports."""
-    if args.timeout <= 0 or args.cell_timeout <= 0 or args.jobs < 1:
-        raise ValueError("--timeout and --cell-timeout must be positive and --jobs at least 1")
-    start = time.monotonic()
-    results = grade(args.submissions, args.reference, args.out, args.timeout, args.cell_timeout, args.jobs)
-    for sub in results:
-        note = f" ({sub.note})" if sub.note else ""
-        print(f"{sub.learner} {sub.chapter or sub.path.name}: {_points(sub.total)}/{_points(sub.max_points)} {sub.status}{note}")
-    print(f"graded {len(results)} submissions in {time.monotonic() - start:.0f} s; gradebook: {Path(args.out) / 'gradebook.csv'}")
-    ran = [s for s in results if s.status in ("graded", "grading failed")]
-    if ran and all(s.status == "grading failed" for s in ran):
-        print("error: nbval could not run any notebook; check that nbval and ipykernel are installed", file=sys.stderr)
-        return 1
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ``lenet-grade`` console script."""
-    parser = argparse.ArgumentParser(prog="lenet-grade", description="Grade learners' notebooks against the chapters with nbval.")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -38,14 +38,14 @@ gives the paper's value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
 
-from .classic import classic_loader
 from .losses import DEFAULT_J, MAPCriterion
+from .network import classic_loader
 from .sdlm import SDLM, CurvatureEstimator, paper_scheduler
 
 __all__ = ["Recipe", "paper_recipe", "DEFAULT_BATCH_SIZE", "DEFAULT_MU", "PAPER_MU", "PAPER_PASSES"]
@@ -74,8 +74,9 @@ class Recipe:
 
     def fit_kwargs(self) -> dict:
         """``optimizer``, ``criterion``, ``before_epoch`` and ``scheduler``, to pass on to ``fit``."""
-        return dict(optimizer=self.optimizer, criterion=self.criterion, before_epoch=self.before_epoch,
-                    scheduler=self.scheduler)
+        return dict(
+            optimizer=self.optimizer, criterion=self.criterion, before_epoch=self.before_epoch, scheduler=self.scheduler
+        )
 
 
 def paper_recipe(
@@ -96,7 +97,7 @@ def paper_recipe(
     (for quick runs); ``transform`` (e.g. a ``RandomDistortion``) is applied
     to every training batch.
     """
-    from .data import Split
+    from ..data import Split
 
     device = torch.device(device) if device is not None else next(model.parameters()).device
     if train_size is not None and train_size < len(train_split):

@@ -73,10 +73,10 @@ def setup(seed: int = 42, device: str | None = None, quiet: bool = False) -> tor
     """The one call at the top of every chapter: seed everything, pick the device, report.
 
     Also keeps freed memory for reuse between training steps (see
-    :mod:`lenet_course.memory`). Returns the device to use. Prints the
+    :mod:`lenet_course.fast.memory`). Returns the device to use. Prints the
     environment line unless ``quiet``.
     """
-    from .memory import keep_freed_memory
+    from .fast.memory import keep_freed_memory
 
     set_seed(seed)
     keep_freed_memory()

@@ -7,15 +7,28 @@ import torch
 import torch.nn.functional as F
 
 from lenet_course import layer_table
-from lenet_course.bitmaps import DIGIT_BITMAPS, bitmap_tensor, rbf_prototypes
-from lenet_course.classic import (
-    BACKGROUND, C3_TABLE, FOREGROUND, C3Conv, LeNet5Classic, RBFOutput, ScaledTanh,
-    TrainableSubsampling, scale_input, scaled_tanh,
+from lenet_course.paper.bitmaps import DIGIT_BITMAPS, bitmap_tensor, rbf_prototypes
+from lenet_course.paper.network import (
+    BACKGROUND,
+    C3_TABLE,
+    FOREGROUND,
+    C3Conv,
+    LeNet5Classic,
+    RBFOutput,
+    ScaledTanh,
+    TrainableSubsampling,
+    scale_input,
+    scaled_tanh,
 )
 
 PAPER = {  # layer: (trainable parameters, connections), Section II-B of the paper
-    "c1": (156, 122_304), "s2": (12, 5_880), "c3": (1_516, 151_600), "s4": (32, 2_000),
-    "c5": (48_120, 48_120), "f6": (10_164, 10_164), "f7": (0, 840),
+    "c1": (156, 122_304),
+    "s2": (12, 5_880),
+    "c3": (1_516, 151_600),
+    "s4": (32, 2_000),
+    "c5": (48_120, 48_120),
+    "f6": (10_164, 10_164),
+    "f7": (0, 840),
 }
 
 
@@ -33,7 +46,15 @@ def test_layer_table_matches_the_paper(table, name):
 def test_layer_table_totals_and_shapes(table):
     assert table.total_connections == 340_908
     assert table.total_params == 60_000
-    assert [r.output_shape for r in table] == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120, 1, 1), (84,), (10,)]
+    assert [r.output_shape for r in table] == [
+        (6, 28, 28),
+        (6, 14, 14),
+        (16, 10, 10),
+        (16, 5, 5),
+        (120, 1, 1),
+        (84,),
+        (10,),
+    ]
 
 
 def test_scaled_tanh_values():
@@ -113,7 +134,13 @@ def test_rbf_output_equals_the_formula():
 
 def test_fan_in_initialisation_bounds():
     m = LeNet5Classic(seed=0)
-    for param, fan_in in [(m.c1.weight, 25), (m.c5.weight, 400), (m.f6.weight, 120), (m.s2.weight, 4), (m.f6.bias, 120)]:
+    for param, fan_in in [
+        (m.c1.weight, 25),
+        (m.c5.weight, 400),
+        (m.f6.weight, 120),
+        (m.s2.weight, 4),
+        (m.f6.bias, 120),
+    ]:
         bound = 2.4 / fan_in
         assert param.abs().max() <= bound
         if param.numel() >= 100:
@@ -143,7 +170,7 @@ def test_forward_scores_and_probabilities():
 
 def test_classic_model_trains_on_the_sample():
     from lenet_course import load_mnist
-    from lenet_course.recipe import paper_recipe
+    from lenet_course.paper.recipe import paper_recipe
     from lenet_course.training import evaluate, fit
 
     data = load_mnist("sample", verbose=False)
@@ -152,8 +179,18 @@ def test_classic_model_trains_on_the_sample():
     recipe = paper_recipe(model, data.train, batch_size=16, seed=0, train_size=2000)
     valid = recipe.loader(data.valid, shuffle=False)
     before, _ = evaluate(model, valid, recipe.criterion)
-    history = fit(model, recipe.train_loader, valid, 2, optimizer=recipe.optimizer, criterion=recipe.criterion,
-                  before_epoch=recipe.before_epoch, scheduler=recipe.scheduler, progress=False, log=None)
+    history = fit(
+        model,
+        recipe.train_loader,
+        valid,
+        2,
+        optimizer=recipe.optimizer,
+        criterion=recipe.criterion,
+        before_epoch=recipe.before_epoch,
+        scheduler=recipe.scheduler,
+        progress=False,
+        log=None,
+    )
     assert history.valid_loss[-1] < 0.5 * before
     assert history.valid_acc[-1] > 0.6  # chance is 0.1
     assert math.isfinite(history.train_loss[-1])

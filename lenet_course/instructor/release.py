@@ -10,7 +10,6 @@ other cell is left exactly as it is. The chapters themselves are never written.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import shutil
 from pathlib import Path
@@ -18,56 +17,18 @@ from typing import Any
 
 import nbformat
 
-__all__ = [
-    "BEGIN",
-    "END",
-    "EXERCISE_TAG",
-    "CHECK_TAGS",
-    "exercise_of",
-    "check_of",
-    "points_of",
-    "stub_solutions",
-    "release_notebook",
-    "release_chapters",
-    "chapter_paths",
-    "support_files_filter",
-]
+from .notebook_format import (
+    BEGIN,
+    CHECK_TAGS,
+    END,
+    EXERCISE_TAG,
+    chapter_paths,
+    check_of,
+    exercise_of,
+    support_files_filter,
+)
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-EXERCISE_TAG = "exercise"
-CHECK_TAGS = ("check", "nbval-check-output")
-
-
-def _course_meta(cell: Any) -> dict:
-    meta = cell.get("metadata", {}).get("lenet_course", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def exercise_of(cell: Any) -> str | None:
-    """The exercise number ("1.1") a code cell answers, from ``metadata.lenet_course.exercise``."""
-    if cell.get("cell_type") != "code":
-        return None
-    number = _course_meta(cell).get("exercise")
-    return str(number) if number is not None else None
-
-
-def check_of(cell: Any) -> str | None:
-    """The exercise number ("1.1") a code cell checks, from ``metadata.lenet_course.check``."""
-    if cell.get("cell_type") != "code":
-        return None
-    number = _course_meta(cell).get("check")
-    return str(number) if number is not None else None
-
-
-def points_of(cell: Any, default: float = 1) -> float:
-    """Points an exercise cell is worth (``metadata.lenet_course.points``, default 1)."""
-    points = _course_meta(cell).get("points", default)
-    try:
-        value = float(points)
-    except (TypeError, ValueError):
-        return float(default)
-    return value if value >= 0 else float(default)
+__all__ = ["stub_solutions", "release_notebook", "release_chapters"]
 
 
 def stub_solutions(source: str, exercise: str, where: str = "cell") -> str:
@@ -87,7 +48,9 @@ def stub_solutions(source: str, exercise: str, where: str = "cell") -> str:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             newline = "\n" if line.endswith("\n") else ""
-            out.append(f'{indent}raise NotImplementedError("Exercise {exercise}: replace this line with your code")' + newline)
+            out.append(
+                f'{indent}raise NotImplementedError("Exercise {exercise}: replace this line with your code")' + newline
+            )
         elif stripped.startswith(END):
             if not inside:
                 raise ValueError(f"{where}: line {number} has {END!r} without a {BEGIN!r} above it")
@@ -148,24 +111,6 @@ def release_notebook(nb: Any, chapter: str = "notebook") -> Any:
     return released
 
 
-def chapter_paths(chapters: Path) -> list[Path]:
-    """The chapter notebooks of a course directory, in order (checkpoints skipped)."""
-    return sorted(p for p in Path(chapters).glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
-
-
-GENERATED = ("runs", "__pycache__")  # what running the chapters leaves behind: never released or graded with
-_GENERATED_SUFFIXES = (".ipynb", ".pt", ".pth", ".ckpt")
-
-
-def support_files_filter(directory: str, names: list[str]) -> set[str]:
-    """The names next to the chapters that are not copied (for ``shutil.copytree(ignore=...)``).
-
-    Notebooks are handled on their own; hidden files, checkpoints and the
-    ``runs/`` folder the chapters write are products of running them.
-    """
-    return {n for n in names if n.startswith(".") or n in GENERATED or n.endswith(_GENERATED_SUFFIXES)}
-
-
 def release_chapters(chapters: Path, out: Path) -> list[Path]:
     """Write the learner version of every chapter in ``chapters`` to ``out``; returns the files written.
 
@@ -197,20 +142,3 @@ def release_chapters(chapters: Path, out: Path) -> list[Path]:
         elif item.is_file():
             shutil.copy2(item, out / item.name)
     return written
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``python -m lenet_course release``."""
-    parser.add_argument("--out", type=Path, default=Path("release"), help="where to write the learner notebooks (default: release/)")
-    parser.add_argument("--chapters", type=Path, default=Path("chapters"), help="the chapter sources (default: chapters/)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Write the learner release; one line per notebook."""
-    written = release_chapters(args.chapters, args.out)
-    for path in written:
-        nb = nbformat.read(path, as_version=4)
-        stubs = sum(1 for c in nb.cells if exercise_of(c) is not None)
-        print(f"{path.name}: {stubs} exercise{'s' if stubs != 1 else ''}")
-    print(f"wrote {len(written)} learner notebooks to {args.out}")
-    return 0

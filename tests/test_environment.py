@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_course.utils import environment_report, get_device, set_seed, setup
+from lenet_course.environment import environment_report, get_device, set_seed, setup
 
 
 def test_set_seed_repeats_every_generator():

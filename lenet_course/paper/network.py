@@ -21,14 +21,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models import check_input
 from .bitmaps import rbf_prototypes
-from .models import check_input
 from .sdlm import Stage
 
 __all__ = [
-    "A", "S", "BACKGROUND", "FOREGROUND", "C3_TABLE",
-    "scaled_tanh", "ScaledTanh", "TrainableSubsampling", "C3Conv", "RBFOutput",
-    "init_fan_in_", "scale_input", "classic_loader", "LeNet5Classic",
+    "A",
+    "S",
+    "BACKGROUND",
+    "FOREGROUND",
+    "C3_TABLE",
+    "scaled_tanh",
+    "ScaledTanh",
+    "TrainableSubsampling",
+    "C3Conv",
+    "RBFOutput",
+    "init_fan_in_",
+    "scale_input",
+    "classic_loader",
+    "LeNet5Classic",
 ]
 
 A, S = 1.7159, 2.0 / 3.0
@@ -36,9 +47,21 @@ BACKGROUND, FOREGROUND = -0.1, 1.175
 
 # Which S2 maps feed each C3 map (Table I of the paper).
 C3_TABLE: tuple[tuple[int, ...], ...] = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (0, 4, 5),
+    (0, 1, 5),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (0, 3, 4, 5),
+    (0, 1, 4, 5),
+    (0, 1, 2, 5),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
 
@@ -118,7 +141,9 @@ class C3Conv(nn.Module):
     biases = 1,516.
     """
 
-    def __init__(self, table: tuple[tuple[int, ...], ...] = C3_TABLE, in_channels: int = 6, kernel_size: int = 5) -> None:
+    def __init__(
+        self, table: tuple[tuple[int, ...], ...] = C3_TABLE, in_channels: int = 6, kernel_size: int = 5
+    ) -> None:
         super().__init__()
         out_channels = len(table)
         mask = torch.zeros(out_channels, in_channels, 1, 1)
@@ -155,8 +180,10 @@ class C3Conv(nn.Module):
         return positions * self.trainable_parameters()
 
     def __repr__(self) -> str:
-        return (f"C3Conv({self.in_channels} -> {self.out_channels} maps, {self.kernel_size}x{self.kernel_size}, "
-                f"{int(self.mask[:, :, 0, 0].sum())} of {self.in_channels * self.out_channels} map pairs connected)")
+        return (
+            f"C3Conv({self.in_channels} -> {self.out_channels} maps, {self.kernel_size}x{self.kernel_size}, "
+            f"{int(self.mask[:, :, 0, 0].sum())} of {self.in_channels * self.out_channels} map pairs connected)"
+        )
 
 
 class RBFOutput(nn.Module):
@@ -203,11 +230,15 @@ def scale_input(x: torch.Tensor) -> torch.Tensor:
     return BACKGROUND + (FOREGROUND - BACKGROUND) * x
 
 
-def classic_loader(split, batch_size: int = 32, shuffle: bool = False, seed: int = 0, device: torch.device | str = "cpu"):
+def classic_loader(
+    split, batch_size: int = 32, shuffle: bool = False, seed: int = 0, device: torch.device | str = "cpu"
+):
     """A ``TensorLoader`` of 28x28 digits padded to 32x32 and scaled as in the paper (chapter 11)."""
-    from .data import TensorLoader
+    from ..data import TensorLoader
 
-    return TensorLoader(split, batch_size=batch_size, shuffle=shuffle, seed=seed, device=device, pad=2, normalize=scale_input)
+    return TensorLoader(
+        split, batch_size=batch_size, shuffle=shuffle, seed=seed, device=device, pad=2, normalize=scale_input
+    )
 
 
 class LeNet5Classic(nn.Module):
@@ -261,6 +292,10 @@ class LeNet5Classic(nn.Module):
         """The layers in order with their squashing functions, for the SDLM curvature estimate."""
         f = ScaledTanh()
         return [
-            Stage(self.c1, f), Stage(self.s2, self.s2.squash), Stage(self.c3, f),
-            Stage(self.s4, self.s4.squash), Stage(self.c5, f), Stage(self.f6, f, flatten=True),
+            Stage(self.c1, f),
+            Stage(self.s2, self.s2.squash),
+            Stage(self.c3, f),
+            Stage(self.s4, self.s4.squash),
+            Stage(self.c5, f),
+            Stage(self.f6, f, flatten=True),
         ]

@@ -34,6 +34,7 @@ def affine_matrices(
     scale 1 +- ``max_scale``, a squeeze s (x by 1+s, y by 1/(1+s)) with
     |s| <= ``max_squeeze``, and a horizontal shear up to ``max_shear``.
     """
+
     def uniform(bound: float) -> torch.Tensor:
         return (torch.rand(n, generator=generator) * 2 - 1) * bound
 
@@ -60,8 +61,16 @@ class RandomDistortion(nn.Module):
     image's smallest value.
     """
 
-    def __init__(self, max_shift: float = 2.0, max_scale: float = 0.1, max_squeeze: float = 0.1,
-                 max_shear: float = 0.2, p: float = 1.0, background: float | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        max_shift: float = 2.0,
+        max_scale: float = 0.1,
+        max_squeeze: float = 0.1,
+        max_shear: float = 0.2,
+        p: float = 1.0,
+        background: float | None = None,
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"p is a probability, got {p}")
@@ -71,10 +80,19 @@ class RandomDistortion(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
-            raise ValueError(f"RandomDistortion expects a batch (N, C, H, W), got shape {tuple(x.shape)}; add x.unsqueeze(0)")
+            raise ValueError(
+                f"RandomDistortion expects a batch (N, C, H, W), got shape {tuple(x.shape)}; add x.unsqueeze(0)"
+            )
         n = x.shape[0]
-        theta = affine_matrices(n, self.max_shift, self.max_scale, self.max_squeeze, self.max_shear,
-                                size=x.shape[-1], generator=self.generator)
+        theta = affine_matrices(
+            n,
+            self.max_shift,
+            self.max_scale,
+            self.max_squeeze,
+            self.max_shear,
+            size=x.shape[-1],
+            generator=self.generator,
+        )
         keep = torch.rand(n, generator=self.generator) >= self.p
         theta[keep] = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         theta = theta.to(x.device, x.dtype)
@@ -87,8 +105,10 @@ class RandomDistortion(nn.Module):
         return out + fill
 
     def __repr__(self) -> str:
-        return (f"RandomDistortion(shift<={self.max_shift}px, scale 1+-{self.max_scale}, "
-                f"squeeze 1+-{self.max_squeeze}, shear<={self.max_shear}, p={self.p})")
+        return (
+            f"RandomDistortion(shift<={self.max_shift}px, scale 1+-{self.max_scale}, "
+            f"squeeze 1+-{self.max_squeeze}, shear<={self.max_shear}, p={self.p})"
+        )
 
 
 class DistortedLoader:

@@ -14,9 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from .notebook_cells import code_cell as _code
-
-from lenet_course.grading import (
+from lenet_course.cli import grade_main as main
+from lenet_course.instructor.grade import (
     Chapter,
     _exercises_of,
     _read_submission,
@@ -24,11 +23,13 @@ from lenet_course.grading import (
     graded_notebook,
     learner_of,
     load_reference,
-    main,
     match_chapter,
     suspicious_cells,
 )
-from lenet_course.release import BEGIN, END, check_of, exercise_of, release_notebook
+from lenet_course.instructor.notebook_format import BEGIN, END, check_of, exercise_of
+from lenet_course.instructor.release import release_notebook
+
+from .notebook_cells import code_cell as _code
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -44,15 +45,37 @@ def demo_chapter() -> nbformat.NotebookNode:
         cells=[
             new_markdown_cell("# Demo", id="title"),
             _code("import math", "setup", count=1),
-            _code("def twice(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "ex-9-1",
-                  {"exercise": "9.1", "points": 2}, ["exercise"], count=2),
+            _code(
+                "def twice(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                "ex-9-1",
+                {"exercise": "9.1", "points": 2},
+                ["exercise"],
+                count=2,
+            ),
             new_markdown_cell("Now check it.", id="between"),
-            _code("print('Exercise 9.1:', 'ok' if twice(4) == 8 else 'wrong')", "check-9-1",
-                  {"check": "9.1"}, ["check", "nbval-check-output"], text="Exercise 9.1: ok\n", count=3),
-            _code("def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "ex-9-2",
-                  {"exercise": "9.2"}, ["exercise"], count=4),
-            _code("print('Exercise 9.2:', 'ok' if half(4) == 2 else 'wrong')", "check-9-2",
-                  {"check": "9.2"}, ["check", "nbval-check-output"], text="Exercise 9.2: ok\n", count=5),
+            _code(
+                "print('Exercise 9.1:', 'ok' if twice(4) == 8 else 'wrong')",
+                "check-9-1",
+                {"check": "9.1"},
+                ["check", "nbval-check-output"],
+                text="Exercise 9.1: ok\n",
+                count=3,
+            ),
+            _code(
+                "def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION",
+                "ex-9-2",
+                {"exercise": "9.2"},
+                ["exercise"],
+                count=4,
+            ),
+            _code(
+                "print('Exercise 9.2:', 'ok' if half(4) == 2 else 'wrong')",
+                "check-9-2",
+                {"check": "9.2"},
+                ["check", "nbval-check-output"],
+                text="Exercise 9.2: ok\n",
+                count=5,
+            ),
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
@@ -67,7 +90,13 @@ def _roles(graded):
     """(kind, exercise) of each cell of a graded notebook, for readable assertions."""
     out = []
     for cell in graded.nb.cells:
-        out.append(("check", check_of(cell)) if check_of(cell) else ("answer", exercise_of(cell)) if exercise_of(cell) else (cell.cell_type, None))
+        out.append(
+            ("check", check_of(cell))
+            if check_of(cell)
+            else ("answer", exercise_of(cell))
+            if exercise_of(cell)
+            else (cell.cell_type, None)
+        )
     return out
 
 
@@ -99,8 +128,15 @@ def test_a_deleted_check_comes_back_where_the_chapter_has_it():
     sub.cells[5].pop("outputs")
     sub.cells[5].pop("execution_count")
     graded = graded_notebook(chapter, sub)
-    assert _roles(graded) == [("markdown", None), ("code", None), ("answer", "9.1"), ("markdown", None),
-                              ("check", "9.1"), ("answer", "9.2"), ("check", "9.2")]
+    assert _roles(graded) == [
+        ("markdown", None),
+        ("code", None),
+        ("answer", "9.1"),
+        ("markdown", None),
+        ("check", "9.1"),
+        ("answer", "9.2"),
+        ("check", "9.2"),
+    ]
     assert graded.nb.cells[6] == chapter.nb.cells[6]
 
 
@@ -112,7 +148,11 @@ def test_a_check_moved_above_its_exercise_goes_back_after_it_and_duplicates_are_
     sub.cells.append(copy.deepcopy(check))
     graded = graded_notebook(chapter, sub)
     assert [r for r in _roles(graded) if r[0] in ("check", "answer")] == [
-        ("answer", "9.1"), ("check", "9.1"), ("answer", "9.2"), ("check", "9.2")]
+        ("answer", "9.1"),
+        ("check", "9.1"),
+        ("answer", "9.2"),
+        ("check", "9.2"),
+    ]
 
 
 def test_a_deleted_answer_is_missing_and_its_check_not_run():
@@ -148,7 +188,10 @@ def test_learner_code_that_replaces_the_checker_or_print_is_flagged_for_review()
     sub.cells[2].source += "\ncheck.twice = lambda f: print('Exercise 9.1: ok')  # sneaky"
     sub.cells[5].source += "\nimport builtins"
     flagged = suspicious_cells(graded_notebook(chapter, sub))
-    assert flagged == ["code cell 2: check.twice = lambda f: print('Exercise 9.1: ok')  # sneaky", "code cell 4: import builtins"]
+    assert flagged == [
+        "code cell 2: check.twice = lambda f: print('Exercise 9.1: ok')  # sneaky",
+        "code cell 4: import builtins",
+    ]
 
 
 def test_chapters_are_matched_by_metadata_then_by_name():
@@ -167,7 +210,7 @@ def test_chapters_are_matched_by_metadata_then_by_name():
     "text, complaint",
     [
         ('{"cells": [', "not valid JSON"),
-        ('[1, 2]', "not a Jupyter notebook"),
+        ("[1, 2]", "not a Jupyter notebook"),
         ('{"cells": [], "metadata": {}, "nbformat": 99, "nbformat_minor": 0}', "nbformat 99"),
     ],
 )
@@ -181,9 +224,9 @@ def test_unreadable_submissions_say_why(tmp_path, text, complaint):
 def test_bad_arguments_and_a_missing_reference_exit_non_zero(tmp_path, capsys):
     sub = tmp_path / "x.ipynb"
     nbformat.write(demo_chapter(), sub)
-    assert main([str(sub), "--reference", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]) == 2
+    assert main([str(sub), "--reference", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")]) == 1
     assert "no reference directory" in capsys.readouterr().err
-    assert main([str(tmp_path / "missing.ipynb"), "--reference", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert main([str(tmp_path / "missing.ipynb"), "--reference", str(tmp_path), "--out", str(tmp_path / "r")]) == 1
     with pytest.raises(SystemExit):
         main([])
 
@@ -226,7 +269,9 @@ def _light_chapter() -> Path:
 def _function_exercise(nb) -> nbformat.NotebookNode:
     """The first exercise whose solution is the body of a function (its BEGIN marker is indented)."""
     for cell in nb.cells:
-        if exercise_of(cell) and any(line.startswith((" ", "\t")) and line.strip().startswith(BEGIN) for line in cell.source.splitlines()):
+        if exercise_of(cell) and any(
+            line.startswith((" ", "\t")) and line.strip().startswith(BEGIN) for line in cell.source.splitlines()
+        ):
             return cell
     pytest.skip("the light chapter has no function exercise")
 
@@ -262,9 +307,6 @@ def graded(tmp_path_factory):
     reference.mkdir(parents=True)
     for source in CHAPTERS.glob("*.ipynb"):
         shutil.copy(source, reference / source.name)
-    if (ROOT / "tests" / "nbval_sanitize.cfg").is_file():
-        (tmp / "course" / "tests").mkdir()
-        shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp / "course" / "tests" / "nbval_sanitize.cfg")
     path = reference / _light_chapter().name
     chapter = nbformat.read(path, as_version=4)
     numbers = [e.number for e in _exercises_of(chapter)]
@@ -330,7 +372,9 @@ def graded(tmp_path_factory):
     save("wrong_nbformat", json.dumps(bad_version))
     save("unknown_chapter", chapter, name="99_no_such_chapter.ipynb")
 
-    digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*reference.glob("*.ipynb"), *subs.rglob("*.ipynb")]}
+    digests = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in [*reference.glob("*.ipynb"), *subs.rglob("*.ipynb")]
+    }
     start = time.monotonic()
     results = grade([subs], reference, tmp / "report", timeout=300, cell_timeout=CELL_TIMEOUT, jobs=2)
     seconds = time.monotonic() - start
@@ -338,8 +382,15 @@ def graded(tmp_path_factory):
         rows = {row["learner"]: row for row in csv.DictReader(fh)}
     assert len(rows) == len(made) == len(results)
     print(f"\ngraded {len(results)} submissions of {path.stem} in {seconds:.0f} s")
-    return {"rows": rows, "numbers": numbers, "tmp": tmp, "func": exercise_of(func), "chapter": chapter,
-            "path": path, "digests": digests}
+    return {
+        "rows": rows,
+        "numbers": numbers,
+        "tmp": tmp,
+        "func": exercise_of(func),
+        "chapter": chapter,
+        "path": path,
+        "digests": digests,
+    }
 
 
 def _results(row, numbers):
@@ -403,11 +454,14 @@ def test_a_dying_kernel_is_reported_and_grading_goes_on(graded):
     assert f"your answer to exercise {numbers[1]}" in feedback
 
 
-@pytest.mark.parametrize("learner, status, note", [
-    ("invalid_json", "invalid notebook", "not valid JSON"),
-    ("wrong_nbformat", "invalid notebook", "nbformat 99"),
-    ("unknown_chapter", "unknown chapter", "no chapter matches"),
-])
+@pytest.mark.parametrize(
+    "learner, status, note",
+    [
+        ("invalid_json", "invalid notebook", "not valid JSON"),
+        ("wrong_nbformat", "invalid notebook", "nbformat 99"),
+        ("unknown_chapter", "unknown chapter", "no chapter matches"),
+    ],
+)
 def test_unreadable_or_unknown_submissions_get_their_own_row(graded, learner, status, note):
     row, numbers = graded["rows"][learner], graded["numbers"]
     assert row["status"] == status and note in row["notes"]
@@ -419,7 +473,9 @@ def test_unreadable_or_unknown_submissions_get_their_own_row(graded, learner, st
 def test_the_learners_files_and_the_chapters_are_left_alone(graded):
     for path, digest in graded["digests"].items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path.name} was modified"
-    assert sorted(p.name for p in (graded["tmp"] / "report" / "feedback").glob("*.md")) == sorted(f"{k}.md" for k in graded["rows"])
+    assert sorted(p.name for p in (graded["tmp"] / "report" / "feedback").glob("*.md")) == sorted(
+        f"{k}.md" for k in graded["rows"]
+    )
 
 
 @pytest.fixture(scope="module")

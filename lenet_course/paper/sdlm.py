@@ -27,8 +27,8 @@ error this is the exact Hessian diagonal (the tests check it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -36,13 +36,22 @@ from torch.func import functional_call
 from torch.optim.lr_scheduler import LambdaLR
 
 __all__ = [
-    "Stage", "gauss_newton_diagonal", "SDLM", "CurvatureEstimator",
-    "PAPER_ETA", "paper_eta", "paper_scheduler",
+    "Stage",
+    "gauss_newton_diagonal",
+    "SDLM",
+    "CurvatureEstimator",
+    "PAPER_ETA",
+    "paper_eta",
+    "paper_scheduler",
 ]
 
 # (first pass, last pass, eta), passes counted from 1 as in the paper
 PAPER_ETA: tuple[tuple[int, int, float], ...] = (
-    (1, 2, 5e-4), (3, 5, 2e-4), (6, 8, 1e-4), (9, 12, 5e-5), (13, 20, 1e-5),
+    (1, 2, 5e-4),
+    (3, 5, 2e-4),
+    (6, 8, 1e-4),
+    (9, 12, 5e-5),
+    (13, 20, 1e-5),
 )
 
 
@@ -195,8 +204,9 @@ class CurvatureEstimator:
     drawn afresh, with ``seed``, for every pass.
     """
 
-    def __init__(self, model: nn.Module, optimizer: SDLM, images, n: int = 500, seed: int = 0,
-                 output_curvature: float = 2.0) -> None:
+    def __init__(
+        self, model: nn.Module, optimizer: SDLM, images, n: int = 500, seed: int = 0, output_curvature: float = 2.0
+    ) -> None:
         self.model, self.optimizer = model, optimizer
         self.images = getattr(images, "images", images)
         self.n, self.seed, self.output_curvature = min(n, len(self.images)), seed, output_curvature

@@ -25,14 +25,14 @@ sigmoid output. ``tests/test_fused.py`` checks values and gradients against
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.utils import _pair
 
-from .models import LeNet5, check_input
+from ..models import LeNet5, check_input
 
 __all__ = ["fused_forward", "fused_forward_of", "supports_fused", "why_not_fused"]
 
@@ -50,7 +50,7 @@ def _sum_corners(grad: torch.Tensor, channels: int) -> torch.Tensor:
     """The inverse bookkeeping of :func:`_corner_kernels`: each corner's 5x5 gradient, summed."""
     total = torch.zeros_like(grad[:channels, :, :5, :5])
     for k, (row, col) in enumerate(CORNERS):
-        total += grad[k * channels:(k + 1) * channels, :, row:row + 5, col:col + 5]
+        total += grad[k * channels : (k + 1) * channels, :, row : row + 5, col : col + 5]
     return total
 
 
@@ -104,7 +104,9 @@ class _ConvTanhPool(torch.autograd.Function):
         grad_z = torch.ops.aten.sigmoid_backward(spread, s)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = _convolution_backward(grad_z, x, 2 * weight, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [True, False, False])[0]
+            grad_x = _convolution_backward(
+                grad_z, x, 2 * weight, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [True, False, False]
+            )[0]
         if ctx.needs_input_grad[1]:
             # the weight gradient is itself a convolution, of the inputs by the output gradients with
             # the batch as channels; oneDNN's own weight-gradient kernel is slower for this shape
@@ -120,18 +122,33 @@ def why_not_fused(model: nn.Module) -> str | None:
         return f"it is written for this course's LeNet5, not {type(model).__name__}"
     if "forward" in vars(model):
         return "the model's forward has been replaced"
-    for name, layer, kind in (("c1", model.c1, nn.Conv2d), ("c3", model.c3, nn.Conv2d), ("c5", model.c5, nn.Conv2d),
-                              ("f6", model.f6, nn.Linear), ("f7", model.f7, nn.Linear)):
+    for name, layer, kind in (
+        ("c1", model.c1, nn.Conv2d),
+        ("c3", model.c3, nn.Conv2d),
+        ("c5", model.c5, nn.Conv2d),
+        ("f6", model.f6, nn.Linear),
+        ("f7", model.f7, nn.Linear),
+    ):
         if type(layer) is not kind or layer.bias is None:
             return f"model.{name} is no longer a {kind.__name__} with a bias"
     for name in ("c1", "c3", "c5"):
         conv = getattr(model, name)
-        if (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups) != ((5, 5), (1, 1), (0, 0), (1, 1), 1):
+        if (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups) != (
+            (5, 5),
+            (1, 1),
+            (0, 0),
+            (1, 1),
+            1,
+        ):
             return f"model.{name} is no longer a plain 5x5 convolution"
     for name in ("s2", "s4"):
         pool = getattr(model, name)
         if type(pool) is not nn.AvgPool2d or (
-            _pair(pool.kernel_size), _pair(pool.stride), _pair(pool.padding), pool.ceil_mode, pool.divisor_override
+            _pair(pool.kernel_size),
+            _pair(pool.stride),
+            _pair(pool.padding),
+            pool.ceil_mode,
+            pool.divisor_override,
         ) != ((2, 2), (2, 2), (0, 0), False, None):
             return f"model.{name} is no longer a 2x2 average pooling"
     hooked = [name or "model" for name, m in model.named_modules() if _has_hooks(m)]
@@ -141,7 +158,9 @@ def why_not_fused(model: nn.Module) -> str | None:
 
 
 def _has_hooks(module: nn.Module) -> bool:
-    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks)
+    return bool(
+        module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks
+    )
 
 
 def supports_fused(model: nn.Module) -> bool:
@@ -161,7 +180,9 @@ def fused_forward_of(model: LeNet5) -> Callable[[torch.Tensor], torch.Tensor]:
     """:func:`fused_forward` bound to ``model``, which is checked once, here: for a training loop's batches."""
     reason = why_not_fused(model)
     if reason is not None:
-        raise ValueError(f"fused_forward cannot stand in for this model: {reason}. Call model(x) instead, or fit(..., fused=False).")
+        raise ValueError(
+            f"fused_forward cannot stand in for this model: {reason}. Call model(x) instead, or fit(..., fused=False)."
+        )
     return functools.partial(_fused_logits, model)
 
 
