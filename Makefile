@@ -4,7 +4,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# Two installs: what a learner needs (the course, JupyterLab, widgets), and
+# that plus the test and lint tools. Each is redone when pyproject.toml changes.
+LEARNER_STAMP := $(VENV)/.installed-learner
+STAMP := $(VENV)/.installed-dev
+PIP_INSTALL := $(PY) -m pip install --quiet
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with lenet_course/instructor/nbval_sanitize.cfg
 
 .PHONY: help install lab test test-unit test-notebooks test-browser lint format train notebooks release grade bench clean
@@ -21,15 +25,22 @@ help:
 	@echo "make lint            ruff's lint and format checks, and the chapters' metadata"
 	@echo "make format          apply ruff's fixes and format, clean the chapters' metadata"
 
-$(STAMP): pyproject.toml
+$(VENV)/.created:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $@
+
+$(LEARNER_STAMP): pyproject.toml | $(VENV)/.created
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/.created
+	$(PIP_INSTALL) -e ".[dev]"
+	touch $@ $(LEARNER_STAMP)
 
 install: $(STAMP)
 
-lab: $(STAMP)
+lab: $(LEARNER_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=chapters
 
 # The chapters train on the embedded 5,000-digit sample under test, so that the
