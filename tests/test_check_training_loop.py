@@ -57,7 +57,7 @@ def _model_zero_grad(model, criterion, optimizer, X, y):
     loss = criterion(y_hat, y)
     loss.backward()
     optimizer.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def _detach_item(model, criterion, optimizer, X, y):
