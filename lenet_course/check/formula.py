@@ -169,8 +169,8 @@ def formula_target(
     Introduced in chapter 1 (Exercise 1.2, 32 to 16) and used again in chapter 3
     (Exercise 3.3, 28 to 14 with windows side by side). Any configuration that
     does it is accepted. ``size``, ``target`` and ``non_overlapping`` default to
-    the exercise's; other values make a practice check of their own, which a
-    grading judge does not accept.
+    the exercise's; other values make a practice check of their own (under
+    grading, the judge checks the exercise as declared, whatever they say).
     """
     if exercise in _DECLARED:
         declared, d_size, d_target, d_non_overlapping = _DECLARED[exercise]
