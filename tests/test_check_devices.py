@@ -109,11 +109,14 @@ def test_every_checker_has_a_device_test():
     assert set(DEVICE_ANSWERS) == set(EXERCISES)
 
 
-@pytest.mark.parametrize("device", ["cpu", "meta"])
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta", pytest.param("cuda", marks=CUDA)])
 @pytest.mark.parametrize("number", list(DEVICE_ANSWERS))
 def test_checkers_move_what_they_receive_to_the_cpu(number, device, capsys):
     make, on_cpu, on_meta = DEVICE_ANSWERS[number]
-    expected = on_cpu if device == "cpu" else on_meta
+    expected = on_meta if device == "meta" else on_cpu  # a GPU's tensors have data: as on the CPU
     answer = make(device)
     if expected == "no data":
         with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor") as raised:
@@ -179,3 +182,15 @@ def test_a_learners_model_on_meta_is_checked_on_the_cpu(capsys):
     verdict, out = judge(check.lenet_forward, model, capsys)
     assert verdict and out == "Exercise 6.1: 4/4 cases correct. Well done!\n"
     assert next(model.parameters()).is_meta  # the learner's own model is not touched
+
+
+@CUDA
+@pytest.mark.parametrize("number", list(DEVICE_ANSWERS))
+def test_checkers_leave_the_cuda_generators_alone(number, no_reseeding, capsys):
+    torch.cuda.init()
+    before_cpu, before_cuda = torch.random.get_rng_state(), torch.cuda.get_rng_state_all()
+    make, on_cpu, _ = DEVICE_ANSWERS[number]
+    verdict, out = judge(CHECKERS[number], make("cuda"), capsys)
+    assert (verdict.passed == verdict.total) == (on_cpu == "full"), out
+    assert torch.equal(torch.random.get_rng_state(), before_cpu)
+    assert all(torch.equal(a, b) for a, b in zip(torch.cuda.get_rng_state_all(), before_cuda))
