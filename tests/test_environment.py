@@ -51,7 +51,8 @@ def test_setup_seeds_and_returns_the_device(capsys, monkeypatch):
 @pytest.fixture
 def determinism_restored(monkeypatch):
     """set_seed(deterministic=True) changes process-wide settings: put every one back after the test."""
-    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "recorded")  # so that the value set by set_seed is undone
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
     before = (
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),
