@@ -244,6 +244,8 @@ def committed_verdicts(notebook: Path) -> list[str]:
 # ---------------------------------------------------------------------- page
 
 RUN_TIMES: dict[str, str] = {}  # notebook -> how long its Run All Cells took, for the summary
+# Figures the tests measure (the book's counts, contrast ratios); text values are printed in the summary.
+REPORT: dict[str, object] = {}
 
 # JavaScript run in the page; ``panel(path)`` finds the notebook's panel through
 # the application object JupyterLab exposes (--LabApp.expose_app_in_browser).
