@@ -199,6 +199,8 @@ def test_answer_names_come_from_the_solution_or_the_metadata():
     assert answer_of(cell) == ("x", "y")
     cell.metadata["lenet_course"]["answer"] = "model"
     assert answer_of(cell) == ("model",)
+    [stubbed] = release_notebook(new_notebook(cells=[cell])).cells  # the stub follows the declaration
+    assert stubbed.source == 'raise NotImplementedError("Exercise 1.1: replace this line with code that sets model")'
     assert answer_of(_code("x = 1", "plain")) == ()
 
 

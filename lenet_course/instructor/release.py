@@ -35,6 +35,7 @@ from .notebook_format import (
     CHECK_TAGS,
     END,
     EXERCISE_TAG,
+    answer_of,
     chapter_paths,
     check_of,
     defined_names,
@@ -61,13 +62,14 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def stub_task(source: str, begin: int) -> str:
+def stub_task(source: str, begin: int, names: tuple[str, ...] = ()) -> str:
     """What the stub of the solution block opening at line ``begin`` asks for, read from the code around it.
 
-    "the body of conv_output_size" (a block inside a function or method),
-    "code that sets c1_parameters and c1_connections" or "code that defines f"
-    (a block at the top level), "set true_statements above, then delete this
-    line" (names the cell already gives a starting value), else "your code".
+    "replace this line with the body of conv_output_size" (a block inside a
+    function or method); "... with code that sets c1_parameters and
+    c1_connections" or "... that defines f" (a block at the top level, or the
+    ``names`` a cell declares); "set true_statements above, then delete this
+    line" (names the cell gives a starting value first); else "... with your code".
     """
     tree = parse_code(source)
     if tree is None:
@@ -90,6 +92,8 @@ def stub_task(source: str, begin: int) -> str:
     if functions:
         innermost = functions[-1]
         return "replace this line with the body of " + ".".join(node.name for node in path[: innermost + 1])
+    if names:
+        return f"replace this line with code that sets {_join(list(names))}"
     inside = statements_between(body, begin, end)
     names = list(dict.fromkeys(name for statement in inside for name in defined_names(statement)))
     if not names:
@@ -108,11 +112,12 @@ def stub_task(source: str, begin: int) -> str:
     return "replace this line with code that " + ", and ".join(parts)
 
 
-def stub_solutions(source: str, exercise: str, where: str = "cell") -> str:
+def stub_solutions(source: str, exercise: str, where: str = "cell", names: tuple[str, ...] = ()) -> str:
     """Replace every ``BEGIN``..``END SOLUTION`` block of ``source`` by a NotImplementedError stub.
 
     The stub sits at the indentation of the ``### BEGIN SOLUTION`` line and
-    names what to write there (:func:`stub_task`): ``raise
+    names what to write there (:func:`stub_task`; ``names``: what the cell
+    declares in ``metadata.lenet_course.answer``): ``raise
     NotImplementedError("Exercise 1.1: replace this line with the body of
     conv_output_size")``. Raises ValueError when the markers are unbalanced
     (``where`` names the cell).
@@ -128,7 +133,7 @@ def stub_solutions(source: str, exercise: str, where: str = "cell") -> str:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             newline = "\n" if line.endswith("\n") else ""
-            message = f"Exercise {exercise}: {stub_task(source, number)}"
+            message = f"Exercise {exercise}: {stub_task(source, number, names)}"
             out.append(f'{indent}raise NotImplementedError("{message}")' + newline)
         elif stripped.startswith(END):
             if not inside:
@@ -294,7 +299,9 @@ def release_notebook(nb: Any, chapter: str = "notebook") -> Any:
                 "add the exercise number so the release and the grader know it"
             )
         if exercise is not None:
-            cell.source = stub_solutions(cell.source, exercise, where)
+            declared = cell.get("metadata", {}).get("lenet_course", {}).get("answer")
+            names = answer_of(cell) if declared else ()
+            cell.source = stub_solutions(cell.source, exercise, where, names)
             _add_tags(cell, (EXERCISE_TAG,))
         elif checked is not None:
             _add_tags(cell, CHECK_TAGS)
