@@ -98,11 +98,16 @@ def _read_manifest(path: Path) -> dict:
     return chapters if isinstance(chapters, dict) else {}
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: to a temporary file beside it, then renamed over it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
 def _write_manifest(path: Path, chapters: dict) -> None:
     text = json.dumps({"format": _FORMAT, "chapters": dict(sorted(chapters.items()))}, indent=1) + "\n"
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    _write(path, text.encode("utf-8"))
 
 
 def prepare_workbook(chapters: Path, folder: Path) -> WorkbookReport:
@@ -136,7 +141,7 @@ def prepare_workbook(chapters: Path, folder: Path) -> WorkbookReport:
         target = folder / name
         record = manifest.get(name) if isinstance(manifest.get(name), dict) else None
         if not target.exists():
-            target.write_bytes(data)
+            _write(target, data)
             manifest[name] = fresh
             (report.created if first_time else report.restored if record else report.added).append(name)
             continue
@@ -153,7 +158,7 @@ def prepare_workbook(chapters: Path, folder: Path) -> WorkbookReport:
             if current == data:
                 report.unchanged.append(name)
             else:  # the course changed (or only its stored outputs did): the learner loses nothing
-                target.write_bytes(data)
+                _write(target, data)
                 if record.get("content") != fresh["content"]:
                     report.refreshed.append(name)
                 else:
