@@ -359,6 +359,17 @@ def test_each_stub_names_what_its_check_reads(number, cell, check):
     compile(stub, f"<exercise {number}>", "exec")
 
 
+def test_derived_answer_names_agree_with_the_checkers_declarations():
+    """Where the checkers declare what each exercise defines (``check.EXERCISES[n].name``), the stubs agree."""
+    from lenet_course import check
+
+    declared = getattr(check, "EXERCISES", None)
+    if not declared or not _real_chapters():
+        pytest.skip("the checkers declare no exercise names here")
+    for number, cell, _ in _real_exercises():
+        assert answer_of(cell) == tuple(name.strip() for name in declared[number].name.split(",")), number
+
+
 def test_there_are_exercises_to_name():
     if _real_chapters():
         assert len(_real_exercises()) >= 30
