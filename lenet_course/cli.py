@@ -374,8 +374,14 @@ def _lab_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def lab_command(folder: Path) -> list[str]:
-    """The command that starts JupyterLab on ``folder``, with this Python's environment."""
-    return [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}"]
+    """The command that starts JupyterLab on ``folder``, with this Python's environment.
+
+    As root (a container, say) JupyterLab refuses to start unless told ``--allow-root``.
+    """
+    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command
 
 
 def _lab(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,7 +158,10 @@ def test_bad_folders_are_refused(course):
 
 
 def test_lab_opens_jupyterlab_with_this_python():
-    assert lab_command(Path("workbook")) == [sys.executable, "-m", "jupyter", "lab", "--notebook-dir=workbook"]
+    command = lab_command(Path("workbook"))
+    assert command[:5] == [sys.executable, "-m", "jupyter", "lab", "--notebook-dir=workbook"]
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    assert command[5:] == (["--allow-root"] if as_root else [])
 
 
 def test_lab_prepare_only_from_the_command_line_keeps_an_edit(tmp_path, capsys):
