@@ -29,10 +29,11 @@ INSTALL_DEPS := pyproject.toml $(LOCKFILE)
 endif
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with lenet_course/instructor/nbval_sanitize.cfg
 
-.PHONY: help install lab test test-unit test-notebooks test-browser lint format train notebooks release grade bench book lock clean FORCE
+.PHONY: help install lab lab-solutions test test-unit test-notebooks test-browser lint format train notebooks release grade bench book lock clean FORCE
 
 help:
-	@echo "make lab             open the course in JupyterLab (creates .venv on first use)"
+	@echo "make lab             open your workbook in JupyterLab (creates .venv and workbook/ on first use)"
+	@echo "make lab-solutions   open the chapters with their worked solutions (chapters/)"
 	@echo "make test            run every test: unit tests, all chapters with nbval, browser tests"
 	@echo "make train           train LeNet-5 from the command line (results in runs/lenet5)"
 	@echo "make release         write the learner version of the chapters into release/"
@@ -61,8 +62,14 @@ $(STAMP): $(INSTALL_DEPS) | $(VENV)/.created
 
 install: $(STAMP)
 
+# Your workbook: workbook/ gets the learner version of every chapter on first
+# use; later runs add new chapters and never overwrite one you changed.
+# LAB_ARGS=--prepare-only writes or updates it without starting JupyterLab.
 lab: $(LEARNER_STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=chapters
+	$(PY) -m lenet_course lab $(LAB_ARGS)
+
+lab-solutions: $(LEARNER_STAMP)
+	$(PY) -m lenet_course lab --solutions $(LAB_ARGS)
 
 # The chapters train on the embedded 5,000-digit sample under test, so that the
 # run is quick and the same on every machine.
