@@ -4,8 +4,8 @@ Every command is declared here: its options, and their defaults, resolved
 once, at this entry point, and passed down as plain arguments (nothing is
 written back into ``args``). The work itself lives in the module that owns
 it: :mod:`~lenet_course.training` (``train``), :mod:`~lenet_course.paper.reproduce`,
-:mod:`~lenet_course.bench`, :mod:`~lenet_course.instructor.release` and
-:mod:`~lenet_course.instructor.grade`.
+:mod:`~lenet_course.bench`, :mod:`~lenet_course.workbook` (``lab``),
+:mod:`~lenet_course.instructor.release` and :mod:`~lenet_course.instructor.grade`.
 
 ``--device`` means the same in every command: ``auto`` (the default) is this
 machine's best device (CUDA, then Apple's MPS, then the CPU); otherwise a
@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["main", "grade_main", "build_parser", "COMMANDS"]
+__all__ = ["main", "grade_main", "build_parser", "lab_command", "COMMANDS"]
 
 EVAL_BATCH_SIZE = 1024  # images per evaluation batch, for every command
 
@@ -354,6 +355,67 @@ def _bench(args: argparse.Namespace) -> int:
     return 0 if all(c["ok"] for c in result["checks"]) else 1
 
 
+# ---------------------------------------------------------------- lab
+
+
+def _lab_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--solutions",
+        action="store_true",
+        help="open the chapters with their worked solutions (chapters/) instead of your workbook",
+    )
+    p.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="write or update your workbook and say what changed, without starting JupyterLab",
+    )
+    p.add_argument("--workbook", type=Path, default=Path("workbook"), help="your workbook (default: workbook/)")
+    p.add_argument("--chapters", type=Path, default=Path("chapters"), help="the chapter sources (default: chapters/)")
+
+
+def lab_command(folder: Path) -> list[str]:
+    """The command that starts JupyterLab on ``folder``, with this Python's environment.
+
+    As root (a container, say) JupyterLab refuses to start unless told ``--allow-root``.
+    """
+    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command
+
+
+def _lab(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if args.solutions:
+        folder = args.chapters
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no chapters folder at {folder}; run this from the course folder")
+        print(f"The chapters with their worked solutions are in {folder}/ (your own work is in {args.workbook}/).")
+    else:
+        from .workbook import prepare_workbook
+
+        folder = args.workbook
+        for line in prepare_workbook(args.chapters, folder).lines():
+            print(line)
+    if args.prepare_only:
+        return 0
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise RuntimeError("JupyterLab is not installed in this Python; run `make lab`, or `pip install -e .`")
+    print(f"Starting JupyterLab in {folder}/ (Ctrl+C here stops it).", flush=True)
+    command = lab_command(folder)
+    if os.name == "posix":  # JupyterLab takes this process's place and receives Ctrl+C itself
+        os.execv(command[0], command)
+    import signal
+    import subprocess
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Windows: Ctrl+C is JupyterLab's to handle
+    try:
+        return subprocess.call(command)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # ---------------------------------------------------------------- release and grade
 
 
@@ -422,6 +484,11 @@ def _grade(args: argparse.Namespace) -> int:
 
 # name -> (help, add_arguments(parser), run(args) -> exit code)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "lab": (
+        "open your workbook in JupyterLab (written from the chapters on first use; --solutions: the chapters)",
+        _lab_arguments,
+        _lab,
+    ),
     "train": ("train LeNet-5 end to end and save its results", _train_arguments, _train),
     "reproduce": (
         "the paper's MNIST experiment with the 1998 network, error per pass",

@@ -42,6 +42,11 @@ def _as_images(images: torch.Tensor) -> np.ndarray:
     return x.float().numpy()
 
 
+def _cpu_labels(labels: Sequence[int] | torch.Tensor) -> list[int]:
+    """Class indices as Python ints, read once (one copy from a GPU, not one per picture)."""
+    return torch.as_tensor(labels).detach().cpu().tolist()
+
+
 def _grid(n: int, cols: int) -> tuple[int, int]:
     cols = max(1, min(cols, n))
     return math.ceil(n / cols), cols
@@ -89,6 +94,7 @@ def show_images(
 ) -> Figure:
     """A grid of the first ``n`` images with their labels (the seed's 50-image preview). Chapter 7."""
     pics = _as_images(images[:n])
+    labels = _cpu_labels(labels[:n]) if labels is not None else None
     rows, cols = _grid(len(pics), cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -106,14 +112,16 @@ def show_images(
 
 
 def _gallery(images, labels, probs, indices, cols, title, classes) -> Figure:
+    """``probs`` are on the CPU already (see :func:`_probs`); images and labels may be anywhere."""
+    pics = _as_images(images)
+    labels = _cpu_labels(labels)
     rows, cols = _grid(max(len(indices), 1), cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.4, rows * 1.6), squeeze=False)
-    pics = _as_images(images)
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
         p, pred = probs[i].max(0)
-        truth = int(labels[i])
+        truth = labels[i]
         name = (lambda k: classes[k]) if classes else str
         ax.imshow(pics[i], cmap="gray_r")
         color = "tab:green" if int(pred) == truth else "tab:red"
@@ -124,6 +132,7 @@ def _gallery(images, labels, probs, indices, cols, title, classes) -> Figure:
 
 
 def _probs(model: nn.Module, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Class probabilities computed on the model's device, in batches, returned on the CPU."""
     device = next(model.parameters()).device
     out = [predict_proba(model, images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(out)
@@ -186,7 +195,7 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
 
 
 def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
-    """Share of each class predicted correctly (NaN for a class with no images). Chapter 9."""
+    """Share of each class predicted correctly (NaN for a class with no images), on ``cm``'s device. Chapter 9."""
     cm = torch.as_tensor(cm).double()
     return cm.diagonal() / cm.sum(1)
 
@@ -224,7 +233,7 @@ def plot_confusion_matrix(
 
 def plot_per_class_accuracy(cm: torch.Tensor, classes: Sequence[str] | None = None) -> Figure:
     """A bar per class: the share of its images predicted correctly. Chapter 9."""
-    acc = per_class_accuracy(cm).numpy() * 100
+    acc = per_class_accuracy(torch.as_tensor(cm).cpu()).numpy() * 100
     names = list(classes) if classes else [str(i) for i in range(len(acc))]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.bar(names, acc, color="tab:blue")

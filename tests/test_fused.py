@@ -8,7 +8,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet_course.data import Split, TensorLoader
-from lenet_course.fast.fused import _ConvTanhPool, _ConvTanhPoolC1, fused_forward, supports_fused, why_not_fused
+from lenet_course.fast.fused import (
+    _ConvTanhPool,
+    _ConvTanhPoolC1,
+    fused_forward,
+    fused_forward_of,
+    supports_fused,
+    why_not_fused,
+)
 from lenet_course.models import LeNet5
 from lenet_course.paper.network import LeNet5Classic
 from lenet_course.training import evaluate, fit
@@ -184,3 +191,99 @@ def test_evaluate_with_the_fused_forward_gives_the_same_numbers():
     got = evaluate(model, valid, forward=lambda X: fused_forward(model, X))
     assert got[0] == pytest.approx(expected[0], rel=1e-5)
     assert got[1] == expected[1]
+
+
+# ------------------------------------------------------------------ autocast
+
+
+def test_under_autocast_the_fused_path_is_refused_and_fit_falls_back_to_the_model():
+    model = _model()
+    x, y = torch.rand(4, 1, 32, 32), torch.randint(0, 10, (4,))
+    bound = fused_forward_of(model)  # bound before autocast: each call checks again
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        reason = why_not_fused(model)
+        assert reason is not None and "autocast is on for cpu" in reason
+        for call in (lambda: fused_forward(model, x), lambda: bound(x)):
+            with pytest.raises(ValueError, match="autocast is on for cpu.*Call model\\(x\\) instead"):
+                call()
+        train, valid = _loaders(128)
+        with pytest.raises(ValueError, match=r"fit\(fused=True\) cannot fuse this model: autocast is on for cpu"):
+            fit(model, train, valid, epochs=1, fused=True, device="cpu", progress=False, log=None)
+        # fused=None trains the model itself, in bfloat16 where autocast says so
+        history = fit(model, train, valid, epochs=1, device="cpu", progress=False, log=None)
+        assert len(history) == 1 and history.train_loss[0] > 0
+    assert why_not_fused(model) is None  # autocast over: fused again
+    torch.testing.assert_close(bound(x), model(x), rtol=1e-5, atol=2e-5)
+    F.cross_entropy(bound(x), y).backward()
+
+
+def test_autocast_for_another_device_type_does_not_refuse_a_cpu_model():
+    with torch.autocast("cuda", enabled=torch.cuda.is_available()):
+        assert why_not_fused(LeNet5()) is None
+
+
+# ------------------------------------------------------------------ on a CUDA GPU (make check-gpu)
+
+
+@pytest.fixture
+def tf32():
+    """``tf32(on)`` sets cuDNN's and cuBLAS's TF32 switches; both are put back as they were afterwards."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+
+    def switch(on: bool) -> None:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = on
+
+    yield switch
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def _values_and_gradients(model, forward, x, y):
+    wrt = [x, *model.parameters()]
+    out = forward(x)
+    return out.detach(), torch.autograd.grad(F.cross_entropy(out, y), wrt)
+
+
+def _compare_on_cuda(rtol_values: float, atol_values: float, rel_gradients: float) -> None:
+    model = _model(6).cuda()
+    g = torch.Generator().manual_seed(6)
+    x = torch.rand(64, 1, 32, 32, generator=g).cuda().requires_grad_()
+    y = torch.randint(0, 10, (64,), generator=g).cuda()
+    expected, expected_grads = _values_and_gradients(model, model, x, y)
+    got, got_grads = _values_and_gradients(model, fused_forward_of(model), x, y)
+    assert got.device == expected.device == x.device
+    torch.testing.assert_close(got, expected, rtol=rtol_values, atol=atol_values)
+    names = ["input"] + [name for name, _ in model.named_parameters()]
+    for name, g, e in zip(names, got_grads, expected_grads):
+        assert g.device == e.device, name
+        scale = e.abs().max()
+        assert scale > 0, name
+        error = ((g - e).abs().max() / scale).item()
+        assert error <= rel_gradients, f"{name}: {error:.1e} of its largest entry"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (make check-gpu)")
+def test_on_cuda_without_tf32_the_fused_path_matches_the_model_as_on_a_cpu(tf32):
+    tf32(False)
+    _compare_on_cuda(rtol_values=1e-5, atol_values=2e-5, rel_gradients=1e-4)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (make check-gpu)")
+def test_on_cuda_with_tf32_the_fused_path_matches_the_model_to_tf32_precision(tf32):
+    # cuDNN's default: convolutions (and here matrix products) round their inputs to 10-bit mantissas.
+    # Rounding every convolution's and product's inputs so on a CPU, forward and backward, gives
+    # differences up to 3e-4 (values) and 7e-4 (gradients) of the largest entry for these models.
+    tf32(True)
+    _compare_on_cuda(rtol_values=1e-3, atol_values=1e-3, rel_gradients=2e-3)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (make check-gpu)")
+def test_on_cuda_under_autocast_the_fused_path_is_refused():
+    model = LeNet5().cuda()
+    with torch.autocast("cuda", dtype=torch.float16):
+        assert "autocast is on for cuda" in why_not_fused(model)
+        with pytest.raises(ValueError, match="autocast is on for cuda"):
+            fused_forward(model, torch.rand(2, 1, 32, 32, device="cuda"))
+    assert why_not_fused(model) is None

@@ -94,8 +94,17 @@ def test_feature_maps(valid):
         plots.plot_feature_maps(model, "c9", valid.images[0])
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gallery_with_a_model_on_the_gpu(valid):
     model = LeNet5().cuda()
     fig = plots.prediction_gallery(model, valid.images.cpu(), valid.labels.cpu(), n=4)
     assert images_shown(fig) == 4
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_per_class_accuracy_of_a_confusion_matrix_on_the_gpu():
+    cm = torch.tensor([[3, 1], [0, 4]]).cuda()
+    assert [bar.get_height() for bar in plots.plot_per_class_accuracy(cm).axes[0].patches] == [75.0, 100.0]
+    assert plots.plot_confusion_matrix(cm).axes[0].texts

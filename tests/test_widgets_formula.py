@@ -42,7 +42,7 @@ def test_says_when_the_stride_does_not_tile():
     assert explorer.output_size is None and not explorer.tiles
     assert "rounds down and gives 14&times;14" in explorer.arithmetic.value
     assert "the last column (and the last row) of the padded input is never read" in explorer.arithmetic.value
-    assert "#ef9a9a" in explorer.picture.value  # the unread cell drawn in red
+    assert "var(--jp-error-color2" in explorer.picture.value  # the unread cell drawn in the theme's red
     assert repr(explorer).endswith("-> 14.5, does not tile)")
 
 

@@ -19,7 +19,9 @@ rounding) from the model's own parameters, with four identities:
 
 C1+S2 and C3+S4 are each one ``torch.autograd.Function`` that saves only the
 sigmoid output. ``tests/test_fused.py`` checks values and gradients against
-``model(x)`` and with ``torch.autograd.gradcheck``.
+``model(x)`` and with ``torch.autograd.gradcheck``, on a CPU and on a CUDA GPU.
+The blocks are written for float32: under autocast (mixed precision) the
+fused path is refused and ``model(x)`` is the one to call.
 """
 
 from __future__ import annotations
@@ -116,8 +118,33 @@ class _ConvTanhPool(torch.autograd.Function):
         return grad_x, grad_w, grad_b
 
 
+def _autocast_enabled(device_type: str) -> bool:
+    """Whether autocast (mixed precision) is on for ``device_type`` here."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # PyTorch before 2.4: one function per device type
+        if device_type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return device_type == "cuda" and torch.is_autocast_enabled()
+    except RuntimeError:  # a device type without autocast, such as "meta"
+        return False
+
+
+def _autocast_reason(device_type: str) -> str | None:
+    if _autocast_enabled(device_type):
+        return (
+            f"autocast is on for {device_type}, and the fused blocks compute in float32 only "
+            "(their backward pass cannot mix precisions)"
+        )
+    return None
+
+
 def why_not_fused(model: nn.Module) -> str | None:
-    """``None`` if :func:`fused_forward` computes ``model(x)``; otherwise the reason it would not."""
+    """``None`` if :func:`fused_forward` computes ``model(x)``; otherwise the reason it would not.
+
+    Besides the model's layers this looks at autocast: under ``torch.autocast``
+    for the model's device, the answer is a reason too.
+    """
     if type(model) is not LeNet5:
         return f"it is written for this course's LeNet5, not {type(model).__name__}"
     if "forward" in vars(model):
@@ -154,7 +181,7 @@ def why_not_fused(model: nn.Module) -> str | None:
     hooked = [name or "model" for name, m in model.named_modules() if _has_hooks(m)]
     if hooked or nn.modules.module._global_forward_hooks or nn.modules.module._global_forward_pre_hooks:
         return f"hooks are registered on {', '.join(hooked) or 'every module'} and would not run"
-    return None
+    return _autocast_reason(model.c1.weight.device.type)
 
 
 def _has_hooks(module: nn.Module) -> bool:
@@ -188,6 +215,9 @@ def fused_forward_of(model: LeNet5) -> Callable[[torch.Tensor], torch.Tensor]:
 
 def _fused_logits(model: LeNet5, x: torch.Tensor) -> torch.Tensor:
     check_input(x, model.in_channels, 32, type(model).__name__)
+    reason = _autocast_reason(x.device.type)  # autocast may have been entered after fused_forward_of
+    if reason is not None:
+        raise ValueError(f"fused_forward cannot stand in for this model: {reason}. Call model(x) instead.")
     x = _ConvTanhPoolC1.apply(x.contiguous(), model.c1.weight, model.c1.bias)  # C1 + S2
     x = _ConvTanhPool.apply(x, model.c3.weight, model.c3.bias)  # C3 + S4
     x = torch.tanh(F.linear(x.flatten(1), model.c5.weight.flatten(1), model.c5.bias))  # C5

@@ -42,7 +42,7 @@ from torch import nn
 
 from ..digits import rasterize_stroke, to_lenet_input
 from ..models import predict_proba
-from ._style import tag
+from ._style import ACCENT, MUTED, TRACK, tag
 
 __all__ = ["DrawingPad"]
 
@@ -208,12 +208,12 @@ class DrawingPad(widgets.HBox):
         rows = []
         for k, name in enumerate(self.classes):
             p = 0.0 if probs is None else float(probs[k])
-            colour = "#1565c0" if k == best else "#90a4ae"
+            colour = ACCENT if k == best else MUTED
             rows.append(
                 f'<div class="lenet-draw-prob" data-class="{k}" data-probability="{p:.4f}" '
                 'style="display:flex;align-items:center;gap:6px;height:20px;font-family:monospace">'
                 f'<span style="width:2em;text-align:right">{html.escape(name)}</span>'
-                '<span style="display:inline-block;width:180px;height:14px;background:#eceff1">'
+                f'<span style="display:inline-block;width:180px;height:14px;background:{TRACK}">'
                 f'<span style="display:block;width:{100 * p:.1f}%;height:100%;background:{colour}"></span></span>'
                 f'<span style="width:4.5em;text-align:right">{100 * p:5.1f}%</span></div>'
             )

@@ -37,7 +37,7 @@ import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
 
-from ._style import tag
+from ._style import ACCENT, ACCENT_LIGHT, BORDER, ERROR_FILL, PADDING, SURFACE, status_colour, tag
 
 __all__ = ["FormulaExplorer", "FormulaExercise", "formula_state"]
 
@@ -181,16 +181,13 @@ class FormulaExplorer(widgets.VBox):
         ]
         if st["span"] < 0:
             result = f"Does not fit: the kernel ({K}) is wider than the padded input ({W + 2 * P})"
-            colour = "#b00020"
         elif st["output"] is None:
             result = f"Does not tile: {_number(st['exact'])} is not a whole number"
-            colour = "#b00020"
         else:
             result = f"Output size: {st['output']}"
-            colour = "#1b5e20"
-        self.result.value = (
-            f'<span style="font-size:1.2em;font-weight:bold;color:{colour}">{html.escape(result)}</span>'
-        )
+        colour = status_colour(st["output"] is not None)
+        self.result.value = f'<span style="font-size:1.2em;font-weight:bold;{colour}">{html.escape(result)}</span>'
+
         conv = f"nn.Conv2d(1, 1, kernel_size={K}, stride={S}, padding={P})"
         if st["torch"] is None:
             torch_line = f"{conv} refuses a {W}&times;{W} input: the kernel does not fit."
@@ -223,24 +220,24 @@ class FormulaExplorer(widgets.VBox):
         parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'role="img" aria-label="kernel positions along one row">',
-            f'<text x="0" y="12" font-size="11" font-family="sans-serif">one row of the padded input '
-            f"({W} pixels + {P} of padding on each side)</text>",
+            '<text x="0" y="12" font-size="11" font-family="sans-serif" fill="currentColor">'
+            f"one row of the padded input ({W} pixels + {P} of padding on each side)</text>",
         ]
         first_unread = cells - st["unread"] if n else cells
         for i in range(cells):
             padding_cell = i < P or i >= P + W
-            fill = "#e0e0e0" if padding_cell else "#ffffff"
+            fill = PADDING if padding_cell else SURFACE
             if n and st["output"] is None and i >= first_unread:
-                fill = "#ef9a9a"
+                fill = ERROR_FILL
             parts.append(
-                f'<rect x="{i * cell + 1}" y="{top}" width="{cell}" height="{cell}" fill="{fill}" '
-                'stroke="#616161" stroke-width="0.5"/>'
+                f'<rect x="{i * cell + 1}" y="{top}" width="{cell}" height="{cell}" '
+                f'style="fill:{fill};stroke:{BORDER}" stroke-width="0.5"/>'
             )
         for k in range(n):
             x = k * S * cell + 1
             y = top + cell + 6 + k * row
-            colour = "#1565c0" if k % 2 == 0 else "#42a5f5"
-            parts.append(f'<rect x="{x}" y="{y}" width="{K * cell}" height="{row - 2}" fill="{colour}" rx="2"/>')
+            colour = ACCENT if k % 2 == 0 else ACCENT_LIGHT
+            parts.append(f'<rect x="{x}" y="{y}" width="{K * cell}" height="{row - 2}" style="fill:{colour}" rx="2"/>')
         if st["span"] < 0:
             caption = f"the {K}-wide kernel does not fit in {cells} cells"
         elif st["output"] is None:
@@ -248,8 +245,8 @@ class FormulaExplorer(widgets.VBox):
         else:
             caption = f"{n} kernel position{'s' if n != 1 else ''}, so {n} output{'s' if n != 1 else ''} per row"
         parts.append(
-            f'<text x="0" y="{height - 6}" font-size="11" font-family="sans-serif">{html.escape(caption)} '
-            "(grey: padding)</text>"
+            f'<text x="0" y="{height - 6}" font-size="11" font-family="sans-serif" fill="currentColor">'
+            f"{html.escape(caption)} (grey: padding)</text>"
         )
         parts.append("</svg>")
         return "".join(parts)
@@ -307,9 +304,8 @@ class FormulaExercise(widgets.VBox):
                 exercise=self.exercise,
                 non_overlapping=self.non_overlapping,
             )
-        colour = "#1b5e20" if passed else "#b00020"
         self.verdict.value = (
-            f'<pre style="color:{colour};white-space:pre-wrap">{html.escape(text.getvalue().rstrip())}</pre>'
+            f'<pre style="{status_colour(passed)};white-space:pre-wrap">{html.escape(text.getvalue().rstrip())}</pre>'
         )
         return bool(passed)
 

@@ -35,7 +35,7 @@ from ..data import MnistData, Split, TensorLoader
 from ..environment import set_seed
 from ..models import LeNet5
 from ..training import History, fit
-from ._style import tag
+from ._style import status_colour, tag
 
 __all__ = ["TrainingControls"]
 
@@ -146,7 +146,7 @@ class TrainingControls(widgets.VBox):
                     )
                 except FloatingPointError:
                     self.status.value = (
-                        f'<span style="color:#b00020">Epoch {epoch + 1}: the loss became infinite or NaN. '
+                        f'<span style="{status_colour(False)}">Epoch {epoch + 1}: the loss became infinite or NaN. '
                         "Lower the learning rate and train again.</span>"
                     )
                     break

@@ -24,6 +24,7 @@ from .jupyterlab_driver import (
     CHROMIUM,
     CHROMIUM_ARGS,
     REPO,
+    REPORT,
     RUN_TIMES,
     SCREENSHOTS,
     JupyterLabServer,
@@ -145,3 +146,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
         )
         for path, run in RUN_TIMES.items():
             terminalreporter.write_line(f"  Run All Cells of {path}: {run}")
+        for line in (value for value in REPORT.values() if isinstance(value, str)):
+            terminalreporter.write_line(f"  {line}")

@@ -244,6 +244,8 @@ def committed_verdicts(notebook: Path) -> list[str]:
 # ---------------------------------------------------------------------- page
 
 RUN_TIMES: dict[str, str] = {}  # notebook -> how long its Run All Cells took, for the summary
+# Figures the tests measure (the book's counts, contrast ratios); text values are printed in the summary.
+REPORT: dict[str, object] = {}
 
 # JavaScript run in the page; ``panel(path)`` finds the notebook's panel through
 # the application object JupyterLab exposes (--LabApp.expose_app_in_browser).
@@ -322,6 +324,33 @@ _TIMING_JS = (
   const start = Date.parse(t['iopub.execute_input'] || ''), end = Date.parse(t['shell.execute_reply'] || '');
   return {cell: index, id: cell.model.id, seconds: isNaN(start) || isNaN(end) ? null : (end - start) / 1000};
 }).filter(c => c.seconds !== null)
+"""
+)
+
+_CELL_JS = (
+    _FIND_PANEL
+    + """
+([path, id]) => {
+  const p = findPanel(path);
+  if (!p) return null;
+  const index = p.content.widgets.findIndex(c => c.model.id === id);
+  if (index < 0) return null;
+  const model = p.content.widgets[index].model;
+  const outputs = [];
+  if (model.type === 'code') {
+    for (let i = 0; i < model.outputs.length; i++) outputs.push(model.outputs.get(i).toJSON());
+  }
+  const session = p.sessionContext.session;
+  const timing = model.getMetadata('execution') || {};  // written at each run (recordTiming)
+  return {
+    index,
+    source: model.sharedModel.getSource(),
+    count: model.type === 'code' ? model.executionCount : null,
+    replied: timing['shell.execute_reply'] || null,
+    outputs,
+    kernel: session && session.kernel ? session.kernel.status : null,
+  };
+}
 """
 )
 
@@ -499,6 +528,65 @@ class NotebookPage:
                     self.server.api(f"sessions/{session['id']}", method="DELETE")
         except Exception:
             pass
+
+    # ------------------------------------------------------------------ one cell
+    def cell_state(self, cell_id: str) -> dict:
+        """``{index, source, count, replied, outputs, kernel}`` of cell ``cell_id``, from the notebook model."""
+        state = self.page.evaluate(_CELL_JS, [self.path, cell_id])
+        assert state is not None, f"{self.path}: no cell with id {cell_id!r}"
+        return state
+
+    def cell(self, cell_id: str):
+        """The cell with id ``cell_id`` (``.jp-Cell``), scrolled into view."""
+        cell = self.find(".jp-Notebook .jp-Cell").nth(self.cell_state(cell_id)["index"])
+        cell.scroll_into_view_if_needed()
+        return cell
+
+    def cell_text(self, cell_id: str) -> str:
+        """What the cell printed (its stream outputs and text results), as one string."""
+        parts = []
+        for output in self.cell_state(cell_id)["outputs"]:
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            if output.get("output_type") == "error":
+                text = f"{output.get('ename')}: {output.get('evalue')}"
+            parts.append("".join(text) if isinstance(text, list) else text)
+        return "".join(parts)
+
+    def replace_last_line(self, cell_id: str, text: str) -> None:
+        """Type ``text`` over the last line of the cell's code, after its indentation, as a learner does.
+
+        Click into the editor, Ctrl+End (end of the cell), Shift+Home (select back to
+        the indentation), then type. Waits until the notebook model holds the new line.
+        """
+        self.cell(cell_id).locator(".cm-content").click()
+        keyboard = self.page.keyboard
+        keyboard.press("Control+End")
+        keyboard.press("Shift+Home")
+        keyboard.type(text, delay=20)
+        deadline = time.monotonic() + 10
+        while not self.cell_state(cell_id)["source"].rstrip().endswith(text):
+            assert time.monotonic() < deadline, (
+                f"{self.path}: typing into {cell_id} gave {self.cell_state(cell_id)['source']!r}"
+            )
+            time.sleep(0.1)
+
+    def run_cell(self, cell_id: str, timeout: float = 120.0) -> dict:
+        """Select the cell and press Shift+Enter, as a learner does; wait until it has run and the kernel is idle.
+
+        "Has run" is read from the reply time JupyterLab records in the cell's
+        metadata at every run (the execution count may repeat a stored one).
+        """
+        before = self.cell_state(cell_id)["replied"]
+        self.cell(cell_id).locator(".jp-InputPrompt").first.click()
+        self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.cell_state(cell_id)
+            if state["replied"] not in (None, before) and state["kernel"] == "idle":
+                return state
+            time.sleep(0.25)
+        self.screenshot(f"{Path(self.path).stem}-{cell_id}-timeout")
+        raise AssertionError(f"{self.path}: cell {cell_id} did not finish running within {timeout:.0f} s")
 
     # ------------------------------------------------------------------ acting
     def set_slider(self, slider, value: int) -> None:
