@@ -109,7 +109,8 @@ def test_every_checker_has_a_device_test():
     assert set(DEVICE_ANSWERS) == set(EXERCISES)
 
 
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+CUDA = [pytest.mark.cuda, NO_CUDA]  # make check-gpu runs the tests marked cuda
 
 
 @pytest.mark.parametrize("device", ["cpu", "meta", pytest.param("cuda", marks=CUDA)])
@@ -184,7 +185,8 @@ def test_a_learners_model_on_meta_is_checked_on_the_cpu(capsys):
     assert next(model.parameters()).is_meta  # the learner's own model is not touched
 
 
-@CUDA
+@pytest.mark.cuda
+@NO_CUDA
 @pytest.mark.parametrize("number", list(DEVICE_ANSWERS))
 def test_checkers_leave_the_cuda_generators_alone(number, no_reseeding, capsys):
     torch.cuda.init()
