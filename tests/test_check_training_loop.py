@@ -1,117 +1,186 @@
 """The chapter 8 checkers: one training step, accuracy from logits, eval and no_grad."""
 
-import pytest
 import torch
 
 from lenet_course import check
+from tests.checker_answers import first_failure, judge
 
 
-def training_step(model, criterion, optimizer, X, y):
-    optimizer.zero_grad()
+def _no_zero_grad(model, criterion, optimizer, X, y):
     loss = criterion(model(X), y)
     loss.backward()
     optimizer.step()
     return loss.item()
 
 
-def test_training_step_right(capsys):
-    assert check.training_step(training_step)
-    assert capsys.readouterr().out == "Exercise 8.1: 5/5 cases correct. Well done!\n"
+def _zero_grad_last(model, criterion, optimizer, X, y):
+    loss = criterion(model(X), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
 
 
-def test_training_step_without_zero_grad_fails_on_leftover_gradients(capsys):
-    def forgets_zero_grad(model, criterion, optimizer, X, y):
-        loss = criterion(model(X), y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    assert not check.training_step(forgets_zero_grad)
-    out = capsys.readouterr().out
-    assert "3/5 cases correct" in out
-    assert "First failing case: one SGD step with gradients left over from an earlier backward()" in out
-    assert "Hint: in this order: optimizer.zero_grad()" in out
+def _returns_the_tensor(model, criterion, optimizer, X, y):
+    optimizer.zero_grad()
+    loss = criterion(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return loss
 
 
-def test_training_step_that_never_steps(capsys):
-    def no_step(model, criterion, optimizer, X, y):
-        optimizer.zero_grad()
-        loss = criterion(model(X), y)
-        loss.backward()
-        return loss.item()
-
-    assert not check.training_step(no_step)
-    out = capsys.readouterr().out
-    assert "1/5 cases correct" in out
-    assert "one SGD step (lr 0.1) on a fixed LeNet-5 and batch" in out and "expected 0.0" in out
+def _no_step(model, criterion, optimizer, X, y):
+    optimizer.zero_grad()
+    loss = criterion(model(X), y)
+    loss.backward()
+    return loss.item()
 
 
-def test_training_step_must_return_the_loss(capsys):
+def _loss_after(model, criterion, optimizer, X, y):
+    optimizer.zero_grad()
+    criterion(model(X), y).backward()
+    optimizer.step()
+    return criterion(model(X), y).item()
+
+
+def _step_before_backward(model, criterion, optimizer, X, y):
+    optimizer.zero_grad()
+    loss = criterion(model(X), y)
+    optimizer.step()
+    loss.backward()
+    return loss.item()
+
+
+def _model_zero_grad(model, criterion, optimizer, X, y):
+    model.zero_grad(set_to_none=False)
+    y_hat = model(X)
+    loss = criterion(y_hat, y)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _detach_item(model, criterion, optimizer, X, y):
+    for p in model.parameters():
+        p.grad = None
+    loss = criterion(model(X), y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().item()
+
+
+CHECKERS = {"8.1": check.training_step, "8.2": check.accuracy, "8.3": check.eval_and_no_grad}
+
+WRONG = {
+    "8.1": {
+        "no zero_grad": _no_zero_grad,
+        "zero_grad at the end": _zero_grad_last,
+        "the loss as a tensor": _returns_the_tensor,
+        "no step": _no_step,
+        "the loss after the step": _loss_after,
+        "step before backward": _step_before_backward,
+    },
+    "8.2": {
+        "a tensor": lambda logits, y: (logits.argmax(1) == y).float().mean(),
+        "the count": lambda logits, y: (logits.argmax(1) == y).sum().item(),
+        "argmax over the batch": lambda logits, y: (logits.argmax(0)[: len(y)] == y).float().mean().item(),
+        "a percentage": lambda logits, y: 100 * (logits.argmax(1) == y).float().mean().item(),
+        "integer division": lambda logits, y: (logits.argmax(1) == y).sum().item() // len(y),
+    },
+    "8.3": {
+        "eval stops gradients": {"a", "b", "c", "d", "f"},
+        "no_grad only": {"b"},
+        "validating changes weights": {"b", "c", "d", "e", "f"},
+        "a letter too many": "b, c, d, f, g",
+        "not letters": 3,
+    },
+}
+
+RIGHT = {
+    "8.1": {"model.zero_grad and float()": _model_zero_grad, "grads set to None, detach().item()": _detach_item},
+    "8.2": {
+        "sum over the length": lambda logits, y: (logits.argmax(1) == y).sum().item() / len(y),
+        "max indices in double": lambda logits, y: float((logits.max(1).indices == y).double().mean()),
+        "plain Python": lambda logits, y: (
+            sum(int(p == t) for p, t in zip(logits.argmax(1).tolist(), y.tolist())) / len(y)
+        ),
+    },
+    "8.3": {
+        "a string with commas": "b, c, d, f",
+        "one string": "BCDF",
+        "a list with brackets": ["(b)", "(c)", "(d)", "(f)"],
+    },
+}
+
+
+def test_leftover_gradients_are_caught(capsys):
+    verdict, out = judge(check.training_step, _no_zero_grad, capsys)
+    assert (verdict.passed, verdict.total) == (3, 5)
+    line = first_failure(out)
+    assert line.startswith(
+        "one SGD step with gradients left over from an earlier backward(), the weights after it: the weights differ "
+        "from the reference's: c1.weight gives a tensor whose values differ from the expected ones: at [0, 0, 0, 0]"
+    )
+    verdict, _ = judge(check.training_step, _zero_grad_last, capsys)
+    assert (verdict.passed, verdict.total) == (4, 5)
+
+
+def test_the_loss_as_a_tensor_is_refused_without_a_warning(capsys):
+    verdict, out = judge(check.training_step, _returns_the_tensor, capsys)  # judge() turns warnings into errors
+    assert (verdict.passed, verdict.total) == (4, 5)
+    assert first_failure(out).startswith(
+        "the loss it returns (a Python float, before the step): returned a 0-dim float32 tensor holding "
+    )
+    assert out.endswith(
+        "where a Python number is expected\n  Hint: this answer is a Python number, not a tensor: "
+        ".item() turns a one-element tensor into one\n"
+    )
+
+
+def test_a_step_that_never_steps(capsys):
+    verdict, out = judge(check.training_step, _no_step, capsys)
+    assert (verdict.passed, verdict.total) == (1, 5)
+    assert "one SGD step (lr 0.1) on a fixed LeNet-5 and batch, the weights after it: the weights differ" in out
+
+
+def test_a_step_that_returns_nothing(capsys):
     def returns_nothing(model, criterion, optimizer, X, y):
-        training_step(model, criterion, optimizer, X, y)
+        _detach_item(model, criterion, optimizer, X, y)
 
-    assert not check.training_step(returns_nothing)
-    assert "the loss it returns (the loss before the step): returned None" in capsys.readouterr().out
+    verdict, out = judge(check.training_step, returns_nothing, capsys)
+    assert (verdict.passed, verdict.total) == (4, 5)
+    assert first_failure(out) == (
+        "the loss it returns (a Python float, before the step): returned None, a NoneType, where a Python float "
+        "is expected"
+    )
 
 
-def test_training_step_leaves_the_global_random_state_alone():
+def test_accuracy_as_a_tensor_is_refused(capsys):
+    verdict, out = judge(check.accuracy, WRONG["8.2"]["a tensor"], capsys)
+    assert verdict.passed == 0
+    assert first_failure(out) == (
+        "accuracy of 4 rows of 3 logits, 2 right: returned a 0-dim float32 tensor holding 0.5, where a Python "
+        "number is expected"
+    )
+
+
+def test_quizzes_read_letters_the_same_way(capsys):
+    verdict, out = judge(check.eval_and_no_grad, "b, c, d, f, g", capsys)
+    assert (verdict.passed, verdict.total) == (0, 6)
+    assert out.splitlines()[1] == "  Your answer: there is no statement 'g'; use letters from 'a' to 'f'"
+    verdict, out = judge(check.eval_and_no_grad, {"a", "b", "c", "d", "f"}, capsys)
+    assert (verdict.passed, verdict.total) == (5, 6)
+    assert out.splitlines()[1] == "  Rethink statement (a): model.eval() switches off gradient tracking."
+    _, out = judge(check.eval_and_no_grad, 3, capsys)
+    assert out.splitlines()[1] == (
+        "  Your answer: expected the letters of the statements you think apply, such as {'a', 'c'}; got int"
+    )
+    assert judge(check.eval_and_no_grad, set(), capsys)[0].passed == 2  # ticking nothing: a and e are right
+
+
+def test_the_training_step_leaves_the_random_state_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    check.training_step(training_step)
+    check.training_step(_model_zero_grad)
     assert torch.equal(torch.rand(3), expected)
-
-
-def test_training_step_not_implemented_propagates():
-    def stub(model, criterion, optimizer, X, y):
-        raise NotImplementedError("Exercise 8.1")
-
-    with pytest.raises(NotImplementedError):
-        check.training_step(stub)
-
-
-def accuracy(logits, y):
-    return (logits.argmax(dim=1) == y).float().mean().item()
-
-
-def test_accuracy_right(capsys):
-    assert check.accuracy(accuracy)
-    assert capsys.readouterr().out == "Exercise 8.2: 6/6 cases correct. Well done!\n"
-
-
-def test_accuracy_as_a_tensor_fails_only_the_type_case(capsys):
-    assert not check.accuracy(lambda logits, y: (logits.argmax(dim=1) == y).float().mean())
-    out = capsys.readouterr().out
-    assert "5/6 cases correct" in out
-    assert "its type (a Python float, via .item()): returned 'Tensor', expected 'float'" in out
-
-
-def test_accuracy_argmax_over_the_wrong_dimension(capsys):
-    assert not check.accuracy(lambda logits, y: (logits.argmax(dim=0)[: len(y)] == y).float().mean().item())
-    out = capsys.readouterr().out
-    assert "First failing case: accuracy of 4 rows of 3 logits, 2 right:" in out
-    assert "argmax over dim 1" in out
-
-
-def test_accuracy_not_implemented_propagates():
-    with pytest.raises(NotImplementedError):
-        check.accuracy(lambda logits, y: (_ for _ in ()).throw(NotImplementedError))
-
-
-def test_eval_and_no_grad(capsys):
-    assert check.eval_and_no_grad({"b", "c", "d", "f"})
-    assert capsys.readouterr().out == "Exercise 8.3: 6/6 statements judged correctly. Well done!\n"
-    assert check.eval_and_no_grad(["(B)", "c", "d", "f"])  # letters are forgiving
-    capsys.readouterr()
-    assert not check.eval_and_no_grad({"a", "b", "c", "d", "f"})
-    out = capsys.readouterr().out
-    assert "5/6 statements judged correctly" in out
-    assert "Rethink statement (a): model.eval() switches off gradient tracking." in out
-    assert "{'b'" not in out  # the answer key is never printed
-
-
-def test_eval_and_no_grad_unknown_letter_and_wrong_type(capsys):
-    assert not check.eval_and_no_grad({"b", "z"})
-    assert "there is no statement 'z'; use letters from 'a' to 'f'" in capsys.readouterr().out
-    assert not check.eval_and_no_grad(3)
-    assert "expected a set of letters" in capsys.readouterr().out

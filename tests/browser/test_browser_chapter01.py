@@ -96,7 +96,7 @@ def test_slider_exercise_check_shows_its_verdict(chapter):
     # Sliders as they start (32 -> 28): a wrong answer, with the failing case and a hint.
     check.click()
     expect(verdict).to_contain_text("Exercise 1.2: 1/2 cases correct.")
-    expect(verdict).to_contain_text("returned 28, expected 16")
+    expect(verdict).to_contain_text("the output width with answer_1_2 is 28, expected 16")
     expect(verdict).to_contain_text("Hint:")
     chapter.screenshot("ch01-exercise-wrong", exercise)
 
