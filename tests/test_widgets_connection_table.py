@@ -53,7 +53,7 @@ def test_check_button_shows_the_verdict():
     assert w.verdict.value == ""
     w.check_button.click()
     assert "Exercise 4.3: 2/3 cases correct." in w.verdict.value
-    assert "returned 15, expected 16" in w.verdict.value
+    assert "reading exactly 3 S2 maps is 15, expected 16" in w.verdict.value
 
 
 def test_set_mask_rejects_a_wrong_shape():

@@ -87,7 +87,7 @@ def test_exercise_check_button_shows_the_verdict():
     assert exercise.verdict.value == ""
     exercise.check_button.click()
     assert "Exercise 1.2: 1/2 cases correct." in text(exercise.verdict)
-    assert "returned 28, expected 16" in text(exercise.verdict)
+    assert "the output width with answer_1_2 is 28, expected 16" in text(exercise.verdict)
     exercise.explorer.kernel.value = 4
     exercise.explorer.padding.value = 1
     exercise.explorer.stride.value = 2
@@ -101,7 +101,7 @@ def test_exercise_with_non_overlapping_windows():
     assert "do not overlap" in exercise.question.value
     exercise.explorer.set(F=4, P=1, S=2)
     assert not exercise.check()
-    assert "windows that do not overlap (S equal to F): returned False" in text(exercise.verdict)
+    assert "with F=4 and S=2 neighbouring windows overlap" in text(exercise.verdict)
     exercise.explorer.set(F=2, P=0, S=2)
     assert exercise.check()
     assert text(exercise.verdict) == "Exercise 3.3: 4/4 cases correct. Well done!"

@@ -7,10 +7,12 @@ that a learner's mask is compared with the published one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from ._core import Case, Verdict, report
+from .compare import Mismatch, count, show
+from .exercise import Case, Exercise, Verdict, declare
 
 __all__ = ["conv_parameters", "c3_mask", "distinct_triples"]
 
@@ -45,70 +47,153 @@ def _paper_mask() -> torch.Tensor:
     return mask
 
 
-def _reference_parameters(mask: torch.Tensor, kernel_size: int) -> int:
-    inputs_per_map = mask.bool().sum(dim=0)
-    return int((inputs_per_map * kernel_size * kernel_size + 1).sum())
+def _reference_parameters(x: dict[str, Any]) -> int:
+    inputs_per_map = x["mask"].bool().sum(dim=0)
+    return int((inputs_per_map * x["kernel_size"] ** 2 + 1).sum())
+
+
+def _conv_parameters_cases() -> list[Case]:
+    one_c3_map = torch.zeros(6, 1, dtype=torch.bool)
+    one_c3_map[[0, 1, 2], 0] = True
+    gap = torch.ones(6, 3, dtype=torch.bool)
+    gap[:, 1] = False
+    masks = [
+        ("full C3 (6x16 mask, all True)", torch.ones(6, 16, dtype=torch.bool), 5),
+        ("C3 with the paper's table", _paper_mask(), 5),
+        ("C1 (1x6 mask, all True)", torch.ones(1, 6, dtype=torch.bool), 5),
+        ("C5 (16x120 mask, all True)", torch.ones(16, 120, dtype=torch.bool), 5),
+        ("one C3 map reading S2 maps 0, 1, 2", one_c3_map, 5),
+        ("a 2x2 identity mask with 3x3 kernels", torch.eye(2, dtype=torch.bool), 3),
+        ("a 6x3 mask whose middle map reads no input", gap, 5),
+    ]
+    return [Case(f"{label}:", {"mask": mask, "kernel_size": k}) for label, mask, k in masks]
+
+
+CONV_PARAMETERS = declare(
+    Exercise(
+        id="4.1",
+        name="conv_parameters",
+        cases=_conv_parameters_cases,
+        run=lambda fn, x: fn(x["mask"], kernel_size=x["kernel_size"]),
+        reference=_reference_parameters,
+        compare=count,
+        hint="each output map (a column of the mask) has one kernel_size x kernel_size kernel per input it reads, "
+        "and one bias of its own, whether or not it reads anything; add this up over the columns, "
+        "and return a Python int",
+        namesakes=("lenet_course.widgets.connection_table.c3_counts",),
+    )
+)
 
 
 def conv_parameters(fn: Callable[..., int]) -> Verdict:
-    """Exercise 4.1: ``fn(mask, kernel_size=5)``, the parameters of a convolution connected by ``mask``."""
-    one_c3_map = torch.zeros(6, 1, dtype=torch.bool)
-    one_c3_map[[0, 1, 2], 0] = True
-    cases = [
-        ("full C3 (6x16 mask, all True)", (torch.ones(6, 16, dtype=torch.bool), 5)),
-        ("C3 with the paper's table", (_paper_mask(), 5)),
-        ("C1 (1x6 mask, all True)", (torch.ones(1, 6, dtype=torch.bool), 5)),
-        ("C5 (16x120 mask, all True)", (torch.ones(16, 120, dtype=torch.bool), 5)),
-        ("one C3 map reading S2 maps 0, 1, 2", (one_c3_map, 5)),
-        ("a 2x2 identity mask with 3x3 kernels", (torch.eye(2, dtype=torch.bool), 3)),
-    ]
-    return report(
-        "4.1",
-        [
-            Case(f"{label}:", (lambda m=m, k=k: fn(m.clone(), kernel_size=k)), _reference_parameters(m, k))
-            for label, (m, k) in cases
-        ],
-        hint="each output map (a column of the mask) has (its number of inputs) x kernel_size x kernel_size "
-        "weights plus one bias; add this up over the columns",
+    """Exercise 4.1: ``fn(mask, kernel_size=5)``, the parameters of a convolution connected by ``mask`` (an int).
+
+    Introduced in chapter 4.
+    """
+    return CONV_PARAMETERS.check(fn)
+
+
+def _shape_of(variable: str) -> Callable[[Any, Any], Mismatch | None]:
+    def compare(got: Any, expected: tuple[int, int]) -> Mismatch | None:
+        if not isinstance(got, torch.Tensor):
+            return Mismatch(f"is not defined: {variable} is {show(got)}, not a tensor")
+        return None if tuple(got.shape) == expected else Mismatch(f"is {tuple(got.shape)}, expected {expected}")
+
+    return compare
+
+
+def _mask_dtype(got: Any, expected: torch.dtype) -> Mismatch | None:
+    if not isinstance(got, torch.Tensor):
+        return Mismatch(f"is not defined: c3_mask is {show(got)}, not a tensor")
+    return None if got.dtype == expected else Mismatch(f"is {got.dtype}, expected {expected}")
+
+
+def _column(mask: torch.Tensor, j: int) -> list[int]:
+    return sorted(torch.nonzero(mask[:, j]).flatten().tolist())
+
+
+def _mask_column(j: int) -> Callable[[Any, Any], Mismatch | None]:
+    def compare(got: Any, expected: list[int]) -> Mismatch | None:
+        if not isinstance(got, torch.Tensor) or got.dim() != 2 or got.shape[0] != 6 or got.shape[1] <= j:
+            return Mismatch(f"cannot be read: c3_mask is {show(got)}, not a 6x16 table")
+        found = _column(got.bool(), j)
+        return None if found == expected else Mismatch(f"{found}, expected {expected}")
+
+    return compare
+
+
+C3_MASK = declare(
+    Exercise(
+        id="4.2",
+        name="c3_mask",
+        cases=lambda: (
+            [
+                Case.fixed("c3_mask.shape", None, (6, 16), _shape_of("c3_mask")),
+                Case.fixed("c3_mask.dtype", None, torch.bool, _mask_dtype),
+            ]
+            + [
+                Case.fixed(f"C3 map {j} (column {j}) reads S2 maps", None, _column(_paper_mask(), j), _mask_column(j))
+                for j in range(16)
+            ]
+        ),
+        run=lambda mask, _inputs: mask,
+        reference=lambda _inputs: None,
+        compare=_shape_of("c3_mask"),
+        hint="c3_mask[i, j] is True when S2 map i feeds C3 map j: 6 rows (S2 maps), 16 columns (C3 maps), "
+        "in PyTorch's boolean dtype; compare each column with the table above",
     )
-
-
-def _column(mask, j: int) -> list[int]:
-    return sorted(torch.nonzero(torch.as_tensor(mask)[:, j]).flatten().tolist())
+)
 
 
 def c3_mask(mask: torch.Tensor) -> Verdict:
-    """Exercise 4.2: the paper's connection table as a boolean 6x16 mask."""
-    expected = _paper_mask()
-    cases = [
-        Case("shape:", lambda: tuple(mask.shape), (6, 16)),
-        Case("dtype:", lambda: mask.dtype, torch.bool),
-    ]
-    cases += [
-        Case(f"C3 map {j} reads S2 maps", (lambda j=j: _column(mask, j)), _column(expected, j)) for j in range(16)
-    ]
-    return report(
-        "4.2",
-        cases,
-        hint="mask[i, j] is True when S2 map i feeds C3 map j: 6 rows (S2 maps), 16 columns (C3 maps), "
-        "dtype torch.bool; compare each column with the table above",
+    """Exercise 4.2: the paper's connection table as a boolean 6x16 mask.
+
+    Introduced in chapter 4.
+    """
+    return C3_MASK.check(mask)
+
+
+def _columns(got: Any) -> list[tuple[int, ...]] | Mismatch:
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != (6, 16):
+        return Mismatch(f"cannot be counted: my_table is {show(got)}, not a 6x16 table")
+    table = got.bool()
+    return [tuple(_column(table, j)) for j in range(16)]
+
+
+def _reading_three(got: Any, expected: int) -> Mismatch | None:
+    columns = _columns(got)
+    if isinstance(columns, Mismatch):
+        return columns
+    return count(sum(len(c) == 3 for c in columns), expected, verb="is")
+
+
+def _different_sets(got: Any, expected: int) -> Mismatch | None:
+    columns = _columns(got)
+    if isinstance(columns, Mismatch):
+        return columns
+    return count(len(set(columns)), expected, verb="is")
+
+
+DISTINCT_TRIPLES = declare(
+    Exercise(
+        id="4.3",
+        name="my_table",
+        cases=lambda: [
+            Case.fixed("my_table.shape", None, (6, 16), _shape_of("my_table")),
+            Case.fixed("the number of C3 maps reading exactly 3 S2 maps", None, 16, _reading_three),
+            Case.fixed("the number of different input sets among the 16 maps", None, 16, _different_sets),
+        ],
+        run=lambda table, _inputs: table,
+        reference=lambda _inputs: None,
+        compare=_reading_three,
+        hint="there are 20 ways to choose 3 of the 6 S2 maps; give each of the 16 C3 maps (columns) a different one",
     )
+)
 
 
 def distinct_triples(table: torch.Tensor) -> Verdict:
-    """Exercise 4.3: a 6x16 table in which every C3 map reads 3 S2 maps, each map a different three."""
+    """Exercise 4.3: a 6x16 table in which every C3 map reads 3 S2 maps, each map a different three.
 
-    def columns():
-        t = torch.as_tensor(table).bool()
-        return [tuple(_column(t, j)) for j in range(t.shape[1])]
-
-    cases = [
-        Case("shape:", lambda: tuple(table.shape), (6, 16)),
-        Case("number of C3 maps reading exactly 3 S2 maps:", lambda: sum(len(c) == 3 for c in columns()), 16),
-        Case("number of different input sets among the 16 maps:", lambda: len(set(columns())), 16),
-    ]
-    return report(
-        "4.3",
-        cases,
-        hint="there are 20 ways to choose 3 of the 6 S2 maps; give each of the 16 C3 maps (columns) a different one",
-    )
+    Introduced in chapter 4; the connection-table widget's Check button calls it.
+    """
+    return DISTINCT_TRIPLES.check(table)

@@ -1,0 +1,195 @@
+"""Plain data between a learner's kernel and the judge: what a case sends, what an answer returns.
+
+Used by every exercise checker (chapter 0 on). Values become JSON-ready data
+and back, never pickle: numbers, strings, lists, tuples, dicts, sets, dtypes,
+and tensors as dtype, shape and bytes (base64). Anything else travels as a
+:class:`Foreign` that names its type, so a checker can say "returned a
+numpy.int64" without ever running the learner's object on the judge's side.
+
+``decode`` trusts nothing: whatever a kernel sends, it either returns plain
+Python data and CPU tensors or raises :class:`WireError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+__all__ = ["Foreign", "WireError", "encode", "decode", "short_repr"]
+
+MAX_DEPTH = 32  # nesting deeper than this is not an answer any exercise asks for
+MAX_DIMS = 16
+
+_DTYPES: dict[str, torch.dtype] = {
+    str(dtype).removeprefix("torch."): dtype
+    for dtype in (
+        torch.float16,
+        torch.bfloat16,
+        torch.float32,
+        torch.float64,
+        torch.complex64,
+        torch.complex128,
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.bool,
+    )
+}
+
+
+class WireError(ValueError):
+    """Data that is not a valid encoded value."""
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """An object with no plain-data form: its type's name and a short ``repr``."""
+
+    type_name: str
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"a {self.type_name}"
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters; never raises."""
+    try:
+        text = repr(value)
+    except Exception:  # a learner's __repr__ may fail: the type name is enough then
+        return ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    return kind.__qualname__ if module in ("builtins", "__main__") else f"{module.split('.')[0]}.{kind.__qualname__}"
+
+
+def _encode_tensor(t: torch.Tensor) -> dict[str, Any]:
+    # .cpu() first: on a GPU it copies, on the meta device it raises NotImplementedError (there is no data)
+    t = t.detach().cpu()
+    if t.layout != torch.strided or t.is_quantized or t.dtype not in _DTYPES.values():
+        return {"$object": f"torch.Tensor ({t.dtype}, {t.layout})", "repr": ""}
+    t = t.resolve_conj().resolve_neg().contiguous()
+    raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    dtype = str(t.dtype).removeprefix("torch.")
+    return {"$tensor": {"dtype": dtype, "shape": list(t.shape), "data": base64.b64encode(raw).decode("ascii")}}
+
+
+def encode(value: Any, depth: int = 0) -> Any:
+    """``value`` as JSON-ready data. Tensors are copied to the CPU first (``.cpu()``)."""
+    if depth > MAX_DEPTH:
+        return {"$object": "deeply nested value", "repr": ""}
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        value = float(value)
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, torch.Tensor):
+        return _encode_tensor(value)
+    if isinstance(value, torch.dtype):
+        return {"$dtype": str(value).removeprefix("torch.")}
+    if isinstance(value, list):
+        return [encode(v, depth + 1) for v in value]
+    if isinstance(value, tuple):  # torch.Size and named tuples too
+        return {"$tuple": [encode(v, depth + 1) for v in value]}
+    if isinstance(value, dict):
+        return {"$dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    if isinstance(value, (set, frozenset)):
+        return {"$set": [encode(v, depth + 1) for v in value]}
+    return {"$object": _type_name(value), "repr": short_repr(value)}
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError as exc:
+        raise WireError("a set element or dict key must be hashable") from exc
+    if isinstance(value, torch.Tensor):
+        raise WireError("a set element or dict key cannot be a tensor")
+    return value
+
+
+def _decode_tensor(spec: Any) -> torch.Tensor:
+    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
+        raise WireError("a tensor needs exactly dtype, shape and data")
+    dtype = _DTYPES.get(spec["dtype"]) if isinstance(spec["dtype"], str) else None
+    shape = spec["shape"]
+    if dtype is None:
+        raise WireError(f"unknown tensor dtype {spec['dtype']!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMS
+        or not all(type(n) is int and 0 <= n < 2**40 for n in shape)
+        or not isinstance(spec["data"], str)
+    ):
+        raise WireError("a tensor's shape must be a short list of sizes and its data a string")
+    try:
+        raw = base64.b64decode(spec["data"].encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise WireError("a tensor's data is not base64") from exc
+    numel = math.prod(shape)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if numel * itemsize != len(raw):
+        raise WireError(f"a tensor of shape {tuple(shape)} and dtype {spec['dtype']} cannot hold {len(raw)} bytes")
+    if numel == 0:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape).clone()
+
+
+def decode(data: Any, depth: int = 0) -> Any:
+    """The value ``data`` encodes; raises :class:`WireError` for anything :func:`encode` cannot have written."""
+    if depth > MAX_DEPTH + 1:
+        raise WireError("nested too deeply")
+    if data is None or isinstance(data, (bool, str)):
+        return data
+    if type(data) is int:
+        return data
+    if type(data) is float:
+        return data
+    if isinstance(data, list):
+        return [decode(v, depth + 1) for v in data]
+    if not isinstance(data, dict) or (len(data) != 1 and set(data) != {"$object", "repr"}):
+        raise WireError(f"cannot decode a {type(data).__name__}")
+    if set(data) == {"$object", "repr"}:
+        if not isinstance(data["$object"], str) or not isinstance(data["repr"], str):
+            raise WireError("an object is named by strings")
+        return Foreign(data["$object"][:200], data["repr"][:200])
+    ((tag, body),) = data.items()
+    if tag == "$float":
+        if body not in ("nan", "inf", "-inf"):
+            raise WireError(f"not a special float: {body!r}")
+        return float(body)
+    if tag == "$tensor":
+        return _decode_tensor(body)
+    if tag == "$dtype":
+        if not isinstance(body, str) or body not in _DTYPES:
+            raise WireError(f"unknown dtype {body!r}")
+        return _DTYPES[body]
+    if not isinstance(body, list):
+        raise WireError(f"{tag} holds a list")
+    if tag == "$tuple":
+        return tuple(decode(v, depth + 1) for v in body)
+    if tag == "$set":
+        return frozenset(_hashable(decode(v, depth + 1)) for v in body)
+    if tag == "$dict":
+        out = {}
+        for pair in body:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise WireError("a dict is a list of [key, value] pairs")
+            out[_hashable(decode(pair[0], depth + 1))] = decode(pair[1], depth + 1)
+        return out
+    raise WireError(f"unknown tag {tag!r}")
