@@ -133,11 +133,11 @@ class ExerciseResult:
 
     @property
     def summary(self) -> str:
-        """The short text of the gradebook cell, e.g. ``7/12 cases`` or ``error: NotImplementedError``."""
+        """The short text of the gradebook cell, e.g. ``failed 7/12`` (cases right) or ``error: NotImplementedError``."""
         if self.status == "failed" and self.total:
-            return f"{self.passed}/{self.total} cases"
+            return f"failed {self.passed}/{self.total}"
         if self.status == "error":
-            return f"error: {self.detail.split(':', 1)[0]}" if self.detail else "error"
+            return f"error: {self.detail.split(':', 1)[0].split(' (')[0]}" if self.detail else "error"
         if self.status == "timeout":
             return "timed out"
         return self.status

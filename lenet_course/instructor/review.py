@@ -552,7 +552,8 @@ def review_cells(
                 obj = lookups[path]
                 if obj is not None and id(obj) in every:
                     exercise = exercise_of[id(obj)]
-                    note(f"uses {every[id(obj)]}, a ready-made answer to exercise {exercise}")
+                    same = "" if every[id(obj)] == path else f", that is {every[id(obj)]}"
+                    note(f"uses {path}{same}, a ready-made answer to exercise {exercise}")
             if path.startswith("lenet_course.check"):
                 if store:
                     note(f"changes {path}, part of the checker")
