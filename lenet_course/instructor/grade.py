@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -133,7 +134,7 @@ class ExerciseResult:
 
     @property
     def summary(self) -> str:
-        """The short text of the gradebook cell, e.g. ``failed 7/12`` (cases right) or ``error: NotImplementedError``."""
+        """The gradebook cell's text: ``passed``, ``failed 7/12`` (cases right), ``error: NotImplementedError``..."""
         if self.status == "failed" and self.total:
             return f"failed {self.passed}/{self.total}"
         if self.status == "error":
@@ -850,7 +851,12 @@ class Grader:
                 Sandbox(self.isolation, options.limits, uid) as sandbox,
             ):
                 judge_dir = Path(private) / "judge"
-                judge_dir.mkdir(mode=0o755)
+                if len(str(judge_dir)) > 80:  # a Unix socket's path has at most 107 bytes
+                    judge_dir = Path(
+                        tempfile.mkdtemp(prefix="lenet-judge-", dir="/tmp" if os.name == "posix" else None)
+                    )
+                else:
+                    judge_dir.mkdir()
                 os.chmod(judge_dir, 0o755)
                 socket_path, record_path = judge_dir / "judge.sock", Path(private) / "judge.jsonl"
                 inside = f"{sandbox.judge}/judge.sock" if self.isolation.sealed else str(socket_path)
@@ -875,6 +881,8 @@ class Grader:
                         data_dirs=data_dirs,
                     )
                 judged = self.judge.read_record(record_path)
+                if judge_dir.parent != Path(private):
+                    shutil.rmtree(judge_dir, ignore_errors=True)
         finally:
             if uid is not None and self.uids is not None:
                 self.uids.give(uid)

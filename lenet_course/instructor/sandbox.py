@@ -366,10 +366,10 @@ class Sandbox:
         isolation: Isolation,
         limits: Limits,
         uid: int | None = None,
-        binds: Sequence[Path] = (),
+        binds: Sequence[Path] | None = None,
     ) -> None:
         self.isolation, self.limits, self.uid = isolation, limits, uid
-        self.binds = list(binds) if binds else python_paths()
+        self.binds = python_paths() if binds is None else list(binds)
         self._host: Path | None = None
         if isolation.sealed:
             self.workdir, self.support, self.judge = WORKDIR, SUPPORT, JUDGE_DIR
