@@ -428,6 +428,17 @@ def _grade_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="grade without bubblewrap where it cannot run (macOS): the notebooks then run with your rights",
     )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (tcp://host:8786): each submission becomes one task on its workers "
+        "(default: a local cluster of --jobs worker processes)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows of --out/gradebook.json graded from the same submission and reference; grade the rest",
+    )
 
 
 def _grade_options(args: argparse.Namespace):
@@ -450,45 +461,53 @@ def _grade_options(args: argparse.Namespace):
 
 
 def _grade(args: argparse.Namespace) -> int:
-    import time
-
     from tqdm import tqdm
 
-    from .instructor.grade import find_submissions, grade
+    from .instructor.distributed import grade_on_dask
     from .instructor.sandbox import probe
 
     options = _grade_options(args)
-    isolation = probe(args.no_sandbox)  # before any notebook runs: one line if this machine cannot seal them
-    print(f"sandbox: {isolation.describe()}")
+    if args.scheduler:
+        print(f"sandbox: each worker of {args.scheduler} seals the notebooks it grades (bubblewrap)")
+    else:  # before any notebook runs: one line if this machine cannot seal them
+        print(f"sandbox: {probe(args.no_sandbox).describe()}")
     print(f"limits: {options.limits.describe()}; {'all or nothing' if options.all_or_nothing else 'partial credit'}")
-    count = len(find_submissions(args.submissions))
-    start = time.monotonic()
-    with tqdm(total=count, unit="notebook", dynamic_ncols=True) as bar:
+    bar = tqdm(total=0, unit="notebook", dynamic_ncols=True)
 
-        def done(sub) -> None:
-            note = f" ({sub.note})" if sub.note else ""
-            bar.write(
-                f"{sub.learner} {sub.chapter or sub.path.name}: {sub.total:.4g}/{sub.max_points:g} {sub.status}{note}"
-            )
-            bar.update(1)
+    def planned(total: int, kept: int) -> None:
+        if kept:
+            bar.write(f"--resume: {kept} rows kept from {Path(args.out) / 'gradebook.json'}")
+        bar.reset(total=total)
 
-        results = grade(
+    def done(sub) -> None:
+        note = f" ({sub.note})" if sub.note else ""
+        bar.write(
+            f"{sub.learner} {sub.chapter or sub.path.name}: {sub.total:.4g}/{sub.max_points:g} {sub.status}{note}"
+        )
+        bar.update(1)
+
+    try:
+        summary = grade_on_dask(
             args.submissions,
             args.reference,
             args.out,
+            options,
             jobs=args.jobs,
-            options=options,
-            isolation=isolation,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            no_sandbox=args.no_sandbox,
             progress=done,
+            planned=planned,
         )
-    print(
-        f"graded {len(results)} submissions in {time.monotonic() - start:.0f} s; "
-        f"gradebook: {Path(args.out) / 'gradebook.csv'}"
-    )
-    flagged = [s for s in results if s.flags]
+    finally:
+        bar.close()
+    print()
+    print(summary.text())
+    print(f"gradebook: {Path(args.out) / 'gradebook.csv'}; this summary: {Path(args.out) / 'summary.md'}")
+    flagged = [s for s in summary.rows if s.flags]
     if flagged:
         print(f"{len(flagged)} to review by hand (the review column): {', '.join(s.learner for s in flagged[:10])}")
-    ran = [s for s in results if s.status in ("graded", "grading failed")]
+    ran = [s for s in summary.rows if s.status in ("graded", "grading failed")]
     if ran and all(s.status == "grading failed" for s in ran):
         print("error: nbval could not run any notebook; check that nbval and ipykernel are installed", file=sys.stderr)
         return 1

@@ -254,3 +254,36 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     except (OSError, ValueError):
         return []
     return [row for row in data if isinstance(row, dict)] if isinstance(data, list) else []
+
+
+def class_summary(rows: Iterable[Submission], chapters: dict[str, Chapter]) -> str:
+    """The class at a glance: per exercise, how many passed, the mean points, the most common first failing case.
+
+    The first failing case is the judge's (the case the learner's answer first
+    got wrong), else the result (``error: NameError``): where a class trips
+    together, an idea was missed.
+    """
+    from collections import Counter
+
+    rows = list(rows)
+    lines = [
+        "| Exercise | Submissions | Passed | Mean points | Most common first failing case |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, chapter in chapters.items():
+        for exercise in chapter.exercises:
+            results = [r for row in rows if row.chapter == name for r in row.results if r.number == exercise.number]
+            if not results:
+                continue
+            passed = sum(r.status == "passed" for r in results)
+            mean = sum(r.points for r in results) / len(results)
+            failing = Counter((r.first_failure or r.summary) for r in results if r.status != "passed")
+            common = ""
+            if failing:
+                case, count = failing.most_common(1)[0]
+                common = f"{case.replace('|', '/')} ({count} of {len(results) - passed})"
+            lines.append(
+                f"| {exercise.number} | {len(results)} | {passed} ({100 * passed / len(results):.0f}%) "
+                f"| {mean:.2f}/{_points(exercise.points)} | {common} |"
+            )
+    return "\n".join(lines) + "\n"

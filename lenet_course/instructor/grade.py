@@ -131,6 +131,7 @@ class ExerciseResult:
     passed: int = 0  # cases the judge found right
     total: int = 0  # cases the judge ran (0: not judged)
     verdict: str = ""  # the judge's verdict text
+    first_failure: str = ""  # the judge's first failing case, as the learner reads it
 
     @property
     def summary(self) -> str:
@@ -676,7 +677,8 @@ def score(
             elif not options.all_or_nothing and result.total:
                 result.points = exercise.points * result.passed / result.total
             if not right and verdict.get("first_failure"):
-                result.detail = f"first failing case: {verdict['first_failure']}"
+                result.first_failure = str(verdict["first_failure"])
+                result.detail = f"first failing case: {result.first_failure}"
             continue
         answer, check = graded.positions[exercise.number]
         if exercise.exercise_id and answer is None:
