@@ -24,6 +24,11 @@ Grading is a chain of small named steps, as in nbgrader's autograde:
 7. **report** (:mod:`~lenet_course.instructor.feedback`): the gradebook and the
    learner's feedback, rewritten (atomic replace) as each submission finishes.
 
+:func:`grade` runs these steps for each submission in a pool of ``jobs``
+threads; the ``grade`` command runs the same :class:`Grader` as one Dask task
+per submission (:mod:`~lenet_course.instructor.distributed`), locally or on a
+cluster.
+
 A broken submission (not JSON, not a notebook, an endless loop, a kernel that
 dies, a flood of output, 6 GB of memory, a fork bomb, an unknown chapter) gets
 its own row and never stops the others. The exit status is non-zero only when
