@@ -16,17 +16,30 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import lenet_course
 from lenet_course.check import Verdict
+
+PACKAGE = Path(lenet_course.__file__).resolve().parent
 
 
 def judge(checker: Callable[[Any], Verdict], answer: Any, capsys) -> tuple[Verdict, str]:
-    """Run ``checker(answer)``; its verdict and the text it printed (nothing may go to stderr, no warning)."""
+    """Run ``checker(answer)``; its verdict and the text it printed.
+
+    Nothing may go to stderr, and no warning may come from the package: a
+    checker-internal warning would reach the learner's output with a package
+    path in it. (The learner's own code may warn, as it would in a notebook.)
+    """
     capsys.readouterr()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a checker-internal warning would reach the learner's output
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         verdict = checker(answer)
+    ours = [
+        f"{w.filename}:{w.lineno}: {w.message}" for w in caught if Path(w.filename).resolve().is_relative_to(PACKAGE)
+    ]
+    assert ours == []
     captured = capsys.readouterr()
     assert captured.err == ""
     assert isinstance(verdict, Verdict)

@@ -123,3 +123,17 @@ def test_run_case_sends_plain_data_and_judge_outcomes_reads_only_plain_data():
 def test_a_verdict_of_no_cases_is_not_a_pass():
     assert not Verdict("1.1", 0, 0)
     assert Verdict("1.1", 3, 3) and not Verdict("1.1", 2, 3)
+
+
+def test_an_answer_that_cannot_be_copied_to_the_cpu_is_refused_not_raised(capsys):
+    import torch
+
+    class Stuck(torch.Tensor):
+        def detach(self):
+            raise RuntimeError("this tensor cannot leave its device")
+
+    stuck = torch.zeros(2).as_subclass(Stuck)
+    outcome = run_case(_exercise([Case("double(1)", 1)]), lambda x: stuck, 1)
+    assert outcome == {
+        "refused": "returned a value that cannot be read (RuntimeError: this tensor cannot leave its device)"
+    }

@@ -264,3 +264,26 @@ def test_the_stub_stops_the_notebook_and_nothing_is_recorded(judge):
     with pytest.raises(NotImplementedError):
         check.conv_output_size(stub)
     assert read_record(judge.record_path) == {}
+
+
+def _answers():
+    from tests.test_check_answers import CHECKERS, RIGHT, WRONG
+
+    for number in CHECKERS:
+        yield number, "wrong", next(iter(WRONG[number].values()))
+        yield number, "right", next(iter(RIGHT[number].values()))
+
+
+@pytest.mark.parametrize("number, kind, answer", list(_answers()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_exercise_prints_the_same_verdict_split_as_whole(number, kind, answer, tmp_path, capsys, monkeypatch):
+    from tests.test_check_answers import CHECKERS
+
+    expected, text = whole(CHECKERS[number], answer, capsys, monkeypatch)
+    with JudgeServer(tmp_path / "j.sock", tmp_path / "r.jsonl", [number]) as server:
+        monkeypatch.setenv(JUDGE_ENV, str(tmp_path / "j.sock"))
+        verdict = CHECKERS[number](answer)
+        assert server.errors == []
+    assert capsys.readouterr().out == text
+    assert verdict == expected and bool(verdict) == (kind == "right")
+    record = read_record(tmp_path / "r.jsonl")[number]
+    assert (record["passed"], record["total"], record["verdict"]) == (verdict.passed, verdict.total, text.rstrip("\n"))

@@ -36,6 +36,11 @@ from .predictions import *  # noqa: F401,F403
 from .subsampling import *  # noqa: F401,F403
 from .training_loop import *  # noqa: F401,F403
 
+# in the course's order: 0.1, 0.2, 1.1, ..., 11.3
+_ordered = sorted(EXERCISES.items(), key=lambda item: tuple(int(part) for part in item[0].split(".")))
+EXERCISES.clear()
+EXERCISES.update(_ordered)
+
 NUMBER_RULE = (
     "Counts, sizes, widths, indices and labels are Python ints: a float is refused, even a whole one such as "
     "28.0, and so are True and False. A measured quantity asked for as a Python number (a loss, an accuracy, "

@@ -195,7 +195,12 @@ def run_case(exercise: Exercise, answer: Any, inputs: Any) -> dict[str, Any]:
     except Exception as exc:  # the learner's code failed: report it, do not crash
         types = [kind.__name__ for kind in type(exc).__mro__]
         return {"raised": {"types": types, "message": exception_text(exc)}}
-    return {"value": wire.encode(value)}
+    try:
+        return {"value": wire.encode(value)}
+    except NotImplementedError:  # .cpu() of a tensor with no data (the meta device)
+        raise
+    except Exception as exc:  # a tensor PyTorch cannot copy to the CPU, say: the answer cannot be read
+        return {"refused": f"returned a value that cannot be read ({type(exc).__name__}: {exception_text(exc)})"}
 
 
 def _outcome_line(exercise: Exercise, case: Case, outcome: Any, expected: Any) -> Mismatch | None:

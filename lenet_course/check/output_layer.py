@@ -78,8 +78,8 @@ SOFTMAX = declare(
         reference=lambda z: torch.softmax(z, dim=1),
         compare=lambda got, expected: tensor(got, expected),
         hint="each row is a softmax of its own: exponentiate and normalise row by row. exp overflows past about "
-        "709 and gives 0 far below 0; softmax does not change when one row is shifted by a constant, so choose, "
-        "for each row, the shift that keeps its largest value at 0",
+        "709 and gives 0 far below 0, and softmax does not change when a row is shifted by a constant: "
+        "which shift keeps every exponential of that row in range?",
         namesakes=("torch.softmax", "torch.nn.functional.softmax"),
     )
 )

@@ -79,8 +79,9 @@ def _encode_tensor(t: torch.Tensor) -> dict[str, Any]:
     t = t.detach().cpu()
     if t.layout != torch.strided or t.is_quantized or t.dtype not in _DTYPES.values():
         return {"$object": f"torch.Tensor ({t.dtype}, {t.layout})", "repr": ""}
-    t = t.resolve_conj().resolve_neg().contiguous()
-    raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    flat = torch.empty(t.numel(), dtype=t.dtype)  # fresh, dense memory whatever the strides of t
+    flat.copy_(t.resolve_conj().resolve_neg().reshape(-1))
+    raw = flat.view(torch.uint8).numpy().tobytes() if t.numel() else b""
     dtype = str(t.dtype).removeprefix("torch.")
     return {"$tensor": {"dtype": dtype, "shape": list(t.shape), "data": base64.b64encode(raw).decode("ascii")}}
 
