@@ -72,8 +72,9 @@ def test_the_gradebook_equals_the_local_grader_s(client, tmp_path):
     summary = grade_on_dask([subs], reference, tmp_path / "dask", OPTIONS, client=client)
     assert _rows(tmp_path / "dask") == _rows(tmp_path / "local")
     assert (summary.graded, summary.skipped) == (len(CLASS), 0)
-    assert "| 1.1 | 5 | 2 (40%) | 0.40/1 |" in summary.table  # reference and dying_kernel pass 1.1, 3 do not
-    assert "| 1.2 | 5 | 2 (40%) | 0.40/1 | error: kernel died (1 of 3) |" in summary.table
+    # 1.1: reference and dying_kernel pass, partial_credit earns 9/14, release and invalid_json nothing
+    assert "| 1.1 | 5 | 2 (40%) | 0.53/1 |" in summary.table
+    assert "| 1.2 | 5 | 2 (40%) | 0.40/1 |" in summary.table
     assert (tmp_path / "dask" / "summary.md").read_text().count("| 1.") == 3
 
 
