@@ -457,23 +457,119 @@ def _grade_arguments(p: argparse.ArgumentParser) -> None:
         "--cell-timeout", type=_positive(float), default=300, help="seconds allowed for one cell (default: 300)"
     )
     p.add_argument("--jobs", type=_positive(int), default=1, help="notebooks graded at the same time (default: 1)")
+    p.add_argument(
+        "--all-or-nothing",
+        action="store_true",
+        help="an exercise earns its points only when every case is right (default: points x cases right / cases)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_positive(float),
+        default=4,
+        help="GiB of memory each process of a notebook may allocate (default: 4)",
+    )
+    p.add_argument(
+        "--processes",
+        type=_positive(int),
+        default=512,
+        help="processes and threads a notebook may run at once (default: 512)",
+    )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="LENET_COURSE_DEVICE inside the sandbox (default: cpu, the device the expected outputs were made on)",
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        help="LENET_COURSE_DATA inside the sandbox: sample, or a folder of MNIST files, seen read-only "
+        "(default: LENET_COURSE_DATA, else the embedded sample)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade without bubblewrap where it cannot run (macOS): the notebooks then run with your rights",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (tcp://host:8786): each submission becomes one task on its workers "
+        "(default: a local cluster of --jobs worker processes)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows of --out/gradebook.json graded from the same submission and reference; grade the rest",
+    )
+
+
+def _grade_options(args: argparse.Namespace):
+    import os
+
+    from .instructor.grade import Options
+
+    data = args.data or os.environ.get("LENET_COURSE_DATA") or "sample"
+    if data != "sample" and not Path(data).is_dir():
+        raise ValueError(f"--data {data}: expected 'sample' or a folder of MNIST files")
+    return Options(
+        timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        memory=int(args.memory * 2**30),
+        processes=args.processes,
+        all_or_nothing=args.all_or_nothing,
+        device=args.device,
+        data=data,
+    )
 
 
 def _grade(args: argparse.Namespace) -> int:
-    import time
+    from tqdm import tqdm
 
-    from .instructor.grade import grade
+    from .instructor.distributed import grade_on_dask
+    from .instructor.sandbox import probe
 
-    start = time.monotonic()
-    results = grade(args.submissions, args.reference, args.out, args.timeout, args.cell_timeout, args.jobs)
-    for sub in results:
+    options = _grade_options(args)
+    if args.scheduler:
+        print(f"sandbox: each worker of {args.scheduler} seals the notebooks it grades (bubblewrap)")
+    else:  # before any notebook runs: one line if this machine cannot seal them
+        print(f"sandbox: {probe(args.no_sandbox).describe()}")
+    print(f"limits: {options.limits.describe()}; {'all or nothing' if options.all_or_nothing else 'partial credit'}")
+    bar = tqdm(total=0, unit="notebook", dynamic_ncols=True)
+
+    def planned(total: int, kept: int) -> None:
+        if kept:
+            bar.write(f"--resume: {kept} rows kept from {Path(args.out) / 'gradebook.json'}")
+        bar.reset(total=total)
+
+    def done(sub) -> None:
         note = f" ({sub.note})" if sub.note else ""
-        print(f"{sub.learner} {sub.chapter or sub.path.name}: {sub.total:g}/{sub.max_points:g} {sub.status}{note}")
-    print(
-        f"graded {len(results)} submissions in {time.monotonic() - start:.0f} s; "
-        f"gradebook: {Path(args.out) / 'gradebook.csv'}"
-    )
-    ran = [s for s in results if s.status in ("graded", "grading failed")]
+        bar.write(
+            f"{sub.learner} {sub.chapter or sub.path.name}: {sub.total:.4g}/{sub.max_points:g} {sub.status}{note}"
+        )
+        bar.update(1)
+
+    try:
+        summary = grade_on_dask(
+            args.submissions,
+            args.reference,
+            args.out,
+            options,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            no_sandbox=args.no_sandbox,
+            progress=done,
+            planned=planned,
+        )
+    finally:
+        bar.close()
+    print()
+    print(summary.text())
+    print(f"gradebook: {Path(args.out) / 'gradebook.csv'}; this summary: {Path(args.out) / 'summary.md'}")
+    flagged = [s for s in summary.rows if s.flags]
+    if flagged:
+        print(f"{len(flagged)} to review by hand (the review column): {', '.join(s.learner for s in flagged[:10])}")
+    ran = [s for s in summary.rows if s.status in ("graded", "grading failed")]
     if ran and all(s.status == "grading failed" for s in ran):
         print("error: nbval could not run any notebook; check that nbval and ipykernel are installed", file=sys.stderr)
         return 1

@@ -1,62 +1,86 @@
-"""Grading learners' notebooks with nbval, against the chapters (for instructors).
+"""Grading learners' notebooks: each sealed in its own sandbox, every verdict from the judge (for instructors).
 
-``python -m lenet_course grade SUBMISSIONS...`` (or ``lenet-grade``):
+``python -m lenet_course grade SUBMISSIONS...`` (or ``lenet-grade``), README "For instructors".
+Grading is a chain of small named steps, as in nbgrader's autograde:
 
-1. matches each submitted notebook to its chapter (notebook metadata, then file name);
-2. builds a graded copy: the learner's cells, with every check cell replaced by
-   the chapter's own (source *and* expected output), a deleted check cell put
-   back after its exercise, and the learner's other outputs dropped;
-3. runs the copy with nbval from a fresh kernel in a child process, in a
-   temporary directory, with a per-cell and a total time limit;
-4. maps each cell's result back to its exercise: passed, failed (with nbval's
-   diff), error (with the exception line), timed out, or missing;
-5. writes ``gradebook.csv`` (one row per submission) and one Markdown feedback
-   file per learner.
+1. **read the reference once** (:func:`read_reference`), before any notebook
+   runs: the chapters, their exercises and points, the sanitize rules, the
+   support files. Nothing a submission does can change them afterwards;
+2. **match** each submission to its chapter and to its learner (the folder,
+   when submissions come one folder per learner);
+3. **restore the checks** (:func:`graded_notebook`): the learner's cells, with
+   every check cell put back from the chapter;
+4. **review** (:mod:`~lenet_course.instructor.review`): flag the cells a person
+   should look at (the package's own answer used, the checker reached into);
+5. **run sealed** (:mod:`~lenet_course.instructor.sandbox`): nbval runs every
+   cell from a fresh kernel, inside bubblewrap, with limits on memory,
+   processes and time, while the **judge** (:mod:`lenet_course.check.judge`)
+   serves the check cells from the grader's own process, on a socket in a
+   folder the sandbox sees read-only;
+6. **score** (:func:`score`): points come from the judge's record only,
+   ``points x passed / total`` (or all or nothing); nbval's record, which the
+   learner's kernel could write to, only explains an exercise with no verdict
+   (the error, a timeout, a kernel that died), at zero points;
+7. **report** (:mod:`~lenet_course.instructor.feedback`): the gradebook and the
+   learner's feedback, rewritten (atomic replace) as each submission finishes.
+
+:func:`grade` runs these steps for each submission in a pool of ``jobs``
+threads; the ``grade`` command runs the same :class:`Grader` as one Dask task
+per submission (:mod:`~lenet_course.instructor.distributed`), locally or on a
+cluster.
 
 A broken submission (not JSON, not a notebook, an endless loop, a kernel that
-dies, a flood of output, an unknown chapter) gets its own row and never stops
-the others. The exit status is non-zero only when grading itself cannot run.
+dies, a flood of output, 6 GB of memory, a fork bomb, an unknown chapter) gets
+its own row and never stops the others. The exit status is non-zero only when
+grading itself cannot run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .feedback import write_feedback, write_gradebook
+from .feedback import Reports
 from .notebook_format import chapter_paths, check_of, exercise_of, points_of, support_files_filter
+from .review import review_cells
+from .sandbox import Isolation, Limits, Sandbox, SandboxRun, UidPool, probe
 
 __all__ = [
     "Exercise",
     "Chapter",
+    "Reference",
     "ExerciseResult",
     "Submission",
+    "Options",
+    "Grader",
+    "read_reference",
     "load_reference",
     "match_chapter",
+    "learner_of",
     "graded_notebook",
-    "suspicious_cells",
-    "grade_submission",
+    "score",
+    "find_submissions",
     "grade",
 ]
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-LOG_TAIL = 4000
+MAX_SUPPORT_BYTES = 64 * 1024 * 1024
 _CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _RECORDER = "lenet_grade_recorder"
 SANITIZE = Path(__file__).with_name(
     "nbval_sanitize.cfg"
@@ -87,23 +111,40 @@ class Chapter:
 
 
 @dataclass
+class Reference:
+    """Everything trusted that grading reads, read once before any submission runs.
+
+    ``digest`` fingerprints all of it, so a row graded against other
+    chapters, rules or support files is told apart (``--resume``).
+    """
+
+    chapters: dict[str, Chapter]
+    sanitize: str
+    support: dict[str, bytes]
+    digest: str
+
+
+@dataclass
 class ExerciseResult:
     """What grading found for one exercise."""
 
     number: str
-    status: str  # passed, failed, error, timeout, missing, not graded
+    status: str  # passed, failed, error, timeout, missing, not judged, not graded
     detail: str = ""
     points: float = 0.0
     max_points: float = 1.0
-    diff: str = ""  # nbval's comparison, for a failed check
-    expected: str = ""  # what the check should print
-    got: str = ""  # what it printed
+    passed: int = 0  # cases the judge found right
+    total: int = 0  # cases the judge ran (0: not judged)
+    verdict: str = ""  # the judge's verdict text
+    first_failure: str = ""  # the judge's first failing case, as the learner reads it
 
     @property
     def summary(self) -> str:
-        """The short text of the gradebook cell, e.g. ``error: NotImplementedError``."""
+        """The gradebook cell's text: ``passed``, ``failed 7/12`` (cases right), ``error: NotImplementedError``..."""
+        if self.status == "failed" and self.total:
+            return f"failed {self.passed}/{self.total}"
         if self.status == "error":
-            return f"error: {self.detail.split(':', 1)[0]}" if self.detail else "error"
+            return f"error: {self.detail.split(':', 1)[0].split(' (')[0]}" if self.detail else "error"
         if self.status == "timeout":
             return "timed out"
         return self.status
@@ -114,7 +155,7 @@ class ExerciseResult:
 
 @dataclass
 class Submission:
-    """One graded notebook: who, which chapter, the result of each exercise."""
+    """One graded notebook: who, which chapter, the result of each exercise, what to review."""
 
     path: Path
     learner: str
@@ -123,6 +164,8 @@ class Submission:
     note: str = ""
     results: list[ExerciseResult] = field(default_factory=list)
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)  # cells a person should look at; the marks stand
+    fingerprint: str = ""  # hash of the submission and the reference it was graded against
 
     @property
     def total(self) -> float:
@@ -131,6 +174,19 @@ class Submission:
     @property
     def max_points(self) -> float:
         return sum(r.max_points for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The submission as plain data (JSON, or a task's result on another machine)."""
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Submission:
+        """The inverse of :meth:`to_dict`."""
+        data = dict(data)
+        results = [ExerciseResult(**r) for r in data.pop("results", [])]
+        return cls(path=Path(data.pop("path")), results=results, **data)
 
     def __repr__(self) -> str:
         return f"Submission({self.learner!r}, {self.chapter!r}, {self.status!r}, {self.total:g}/{self.max_points:g})"
@@ -175,6 +231,41 @@ def load_reference(reference: Path) -> dict[str, Chapter]:
     return chapters
 
 
+def _support_files(reference: Path) -> dict[str, bytes]:
+    """The files beside the chapters that a notebook may open (data, images), as relative path -> bytes."""
+    files: dict[str, bytes] = {}
+    size = 0
+    for directory, names, filenames in os.walk(reference):
+        skipped = support_files_filter(directory, names + filenames)
+        names[:] = sorted(n for n in names if n not in skipped)
+        for name in sorted(filenames):
+            path = Path(directory) / name
+            if name in skipped or not path.is_file() or path.is_symlink():
+                continue
+            size += path.stat().st_size
+            if size > MAX_SUPPORT_BYTES:
+                raise ValueError(
+                    f"the files beside the chapters in {reference} pass {MAX_SUPPORT_BYTES // 2**20} MiB; "
+                    "keep only what the notebooks open"
+                )
+            files[path.relative_to(reference).as_posix()] = path.read_bytes()
+    return files
+
+
+def read_reference(reference: Path, sanitize: Path = SANITIZE) -> Reference:
+    """Read the chapters, the sanitize rules and the support files once, from the trusted side."""
+    chapters = load_reference(reference)
+    rules = Path(sanitize).read_text(encoding="utf-8") if Path(sanitize).is_file() else ""
+    support = _support_files(Path(reference))
+    digest = hashlib.sha256()
+    for name in sorted(chapters):
+        digest.update(name.encode() + b"\0" + nbformat.writes(chapters[name].nb).encode() + b"\0")
+    digest.update(rules.encode() + b"\0")
+    for name in sorted(support):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(support[name]).digest())
+    return Reference(chapters, rules, support, digest.hexdigest())
+
+
 def match_chapter(path: Path, nb: Any | None, chapters: dict[str, Chapter]) -> str | None:
     """The chapter a submission answers: ``metadata.lenet_course.chapter``, else its file name."""
     if nb is not None:
@@ -191,9 +282,23 @@ def match_chapter(path: Path, nb: Any | None, chapters: dict[str, Chapter]) -> s
     return None
 
 
-def learner_of(path: Path, chapter: str | None) -> str:
-    """The learner's name: the folder of ``alice/01_x.ipynb``, or what is left of ``alice_01_x.ipynb``."""
+def learner_of(path: Path, chapter: str | None, root: Path | None = None) -> str:
+    """Who submitted ``path``: the learner's folder, else what the file name adds to the chapter's.
+
+    With ``root`` (the folder of submissions the grader was given), a file in a
+    subfolder belongs to that subfolder's learner, whatever its name says:
+    ``mallory/victim_01_x.ipynb`` is Mallory's. A file directly in ``root``, or
+    named on the command line, is ``alice_01_x.ipynb`` -> ``alice``, or
+    ``alice/01_x.ipynb`` -> ``alice``.
+    """
     path = Path(path)
+    if root is not None:
+        try:
+            parts = path.relative_to(root).parts
+        except ValueError:
+            parts = ()
+        if len(parts) > 1:
+            return parts[0]
     stem = path.stem
     if chapter and chapter in stem:
         rest = stem.replace(chapter, "").strip(" -_.()")
@@ -352,60 +457,92 @@ def graded_notebook(chapter: Chapter, submission: Any) -> _Graded:
     return _Graded(nb, positions)
 
 
-_TAMPERING = [
-    re.compile(r"\bcheck\s*\.\s*[\w.]+\s*=(?!=)"),  # check.conv_output_size = ...
-    re.compile(r"setattr\s*\(\s*(check|lenet_course)\b"),
-    re.compile(r"\b(builtins|__builtins__)\b"),
-    re.compile(r"\bsys\s*\.\s*(stdout|modules)\b"),
-    re.compile(r"^\s*(import\s+\S+\s+as\s+check\b|check\s*=(?!=))"),  # check = something else
-]
+def learner_cells(chapter: Chapter, graded: _Graded) -> list[tuple[str, bool, str | None]]:
+    """Each code cell of ``graded`` as ``(source, written or changed by the learner, exercise it answers)``.
 
-
-def suspicious_cells(graded: _Graded) -> list[str]:
-    """Learner cells that replace the checker, ``print`` or ``sys.stdout``: the grade stands, a person should look.
-
-    Restoring the checks stops edits to them; code in the learner's own cells
-    runs in the same kernel, so this flags the obvious ways of faking a verdict.
+    A cell is the chapter's own when a cell with its id and the same source is
+    in the chapter; answer cells, new cells and edited cells are the learner's.
     """
-    found = []
-    number = -1
+    reference = {c.get("id"): c.get("source", "") for c in chapter.nb.cells if c.get("cell_type") == "code"}
+    answers = {answer: number for number, (answer, _check) in graded.positions.items() if answer is not None}
+    cells = []
+    code_number = -1
     for cell in graded.nb.cells:
         if cell.get("cell_type") != "code":
             continue
-        number += 1
-        if check_of(cell) is not None:
-            continue
-        for line in cell.source.splitlines():
-            code = line.split("#", 1)[0]
-            if any(p.search(code) for p in _TAMPERING):
-                found.append(f"code cell {number + 1}: {line.strip()[:80]}")
-                break
-    return found
+        code_number += 1
+        source = str(cell.get("source", ""))
+        own = check_of(cell) is None and (
+            code_number in answers or reference.get(cell.get("id")) is None or reference[cell.get("id")] != source
+        )
+        cells.append((source, own, answers.get(code_number)))
+    return cells
 
 
-# ---------------------------------------------------------------- running nbval
+# ---------------------------------------------------------------- running nbval, sealed
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade: time limits, the sandbox's limits, partial credit, the device and data inside."""
+
+    timeout: float = 900.0  # seconds for a whole notebook
+    cell_timeout: float = 300.0  # seconds for one cell
+    memory: int = Limits.memory
+    processes: int = Limits.processes
+    disk: int = Limits.disk
+    all_or_nothing: bool = False
+    device: str = "cpu"  # LENET_COURSE_DEVICE inside: recorded outputs were made on the CPU
+    data: str = "sample"  # LENET_COURSE_DATA inside: the embedded sample, quick and the same for all
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.memory, self.processes, self.disk, self.timeout)
+
+
+def _judge_api() -> Any:
+    try:
+        from ..check import judge
+    except ImportError as exc:  # pragma: no cover - the course always ships its judge
+        raise RuntimeError(f"this version of the course has no judge (lenet_course.check.judge): {exc}") from None
+    return judge
+
+
+def _declarations() -> list[Any]:
+    """The exercises the course declares (id, answer name, namesakes), from :mod:`lenet_course.check`."""
+    try:
+        from .. import check  # noqa: F401  (importing the checkers declares every exercise)
+        from ..check.exercise import EXERCISES
+    except ImportError:
+        return []
+    return list(EXERCISES.values())
 
 
 @dataclass
 class _Run:
     records: dict[int, dict]
-    timed_out: bool
-    returncode: int | None
-    log_tail: str
+    sandbox: SandboxRun
 
 
-def _read_tail(path: Path, limit: int = LOG_TAIL) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            return _ANSI.sub("", fh.read().decode("utf-8", "replace"))
-    except OSError:
-        return ""
+def _records_of(channel: bytes) -> tuple[dict[int, dict], list[int]]:
+    records: dict[int, dict] = {}
+    kernels: list[int] = []
+    for line in channel.decode("utf-8", "replace").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("kernel_pid"), int):
+            kernels.append(item["kernel_pid"])
+        elif isinstance(item.get("cell"), int):
+            records.setdefault(item["cell"], item)
+    return records, kernels
 
 
 def _kill_kernel(pid: int) -> None:
+    """Unsandboxed only: stop a kernel nbval left behind (a sandbox's PID namespace does it by itself)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             if b"ipykernel" not in fh.read():
@@ -421,29 +558,47 @@ def _kill_kernel(pid: int) -> None:
             continue
 
 
-def _run_nbval(notebook: Path, cell_timeout: float, timeout: float, sanitize: Path | None) -> _Run:
-    workdir = notebook.parent
-    record = workdir / ".cells.jsonl"
-    log = workdir / ".pytest.log"
-    ini = workdir / ".pytest.ini"
-    ini.write_text("[pytest]\n")
-    # the recorder goes beside the notebook, so the child need not import the package (and torch) to load it
-    shutil.copy(Path(__file__).with_name("nbval_record.py"), workdir / f"{_RECORDER}.py")
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    # grade on the embedded sample unless the instructor names other data: quick, and the same for every learner
-    env.setdefault("LENET_COURSE_DATA", "sample")
-    env["LENET_GRADE_RECORD"] = str(record)
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    for name in ("MPLBACKEND", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        env.pop(name, None)
+def _sandbox_env(sandbox: Sandbox, options: Options, judge_socket: str, judge_env: str) -> dict[str, str]:
+    """The whole environment of the run: nothing of the grader's (its variables may hold secrets)."""
+    data = options.data
+    if os.path.isdir(data):
+        data = str(Path(data).resolve())
+    env = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": sandbox.support,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "LENET_COURSE_DATA": data,
+        "LENET_COURSE_OFFLINE": "1",
+        "LENET_COURSE_DEVICE": options.device,
+        judge_env: judge_socket,
+    }
+    if sandbox.isolation.sealed:
+        env.update(
+            HOME="/tmp",
+            TMPDIR="/tmp",
+            MPLCONFIGDIR="/tmp/matplotlib",
+            IPYTHONDIR="/tmp/ipython",
+            JUPYTER_CONFIG_DIR="/tmp/jupyter/config",
+            JUPYTER_DATA_DIR="/tmp/jupyter/data",
+            JUPYTER_RUNTIME_DIR="/tmp/jupyter/runtime",
+        )
+    else:  # the instructor's own environment, as before sandboxes: --no-sandbox protects nothing
+        base = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+        base["PYTHONPATH"] = env["PYTHONPATH"] + (os.pathsep + base["PYTHONPATH"] if base.get("PYTHONPATH") else "")
+        env = {**base, **{k: v for k, v in env.items() if k != "PYTHONPATH"}}
+    return env
+
+
+def _nbval_command(sandbox: Sandbox, notebook: str, cell_timeout: float, sanitize: bool) -> list[str]:
     command = [
         sys.executable,
         "-m",
         "pytest",
-        notebook.name,
+        f"{sandbox.workdir}/{notebook}",
         "-p",
         "nbval.plugin",
         "-p",
@@ -454,59 +609,20 @@ def _run_nbval(notebook: Path, cell_timeout: float, timeout: float, sanitize: Pa
         "--nbval-current-env",
         f"--nbval-cell-timeout={cell_timeout:g}",
         "-c",
-        str(ini),
+        f"{sandbox.support}/pytest.ini",
         "--rootdir",
-        str(workdir),
+        sandbox.workdir,
         "-q",
         "--color=no",
         "--tb=no",
         "-rN",
     ]
-    if sanitize is not None and sanitize.is_file():
-        command += ["--nbval-sanitize-with", str(sanitize)]
-    timed_out = False
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            returncode: int | None = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
-            returncode = None
-    records: dict[int, dict] = {}
-    kernels: list[int] = []
-    try:
-        lines = record.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if "kernel_pid" in item:
-            kernels.append(int(item["kernel_pid"]))
-        elif isinstance(item.get("cell"), int):
-            records[item["cell"]] = item
-    if timed_out or returncode not in (0, 1):
-        for pid in kernels:
-            _kill_kernel(pid)
-    return _Run(records, timed_out, returncode, _read_tail(log))
+    if sanitize:
+        command += ["--nbval-sanitize-with", f"{sandbox.support}/nbval_sanitize.cfg"]
+    return command
 
 
-# ---------------------------------------------------------------- results
+# ---------------------------------------------------------------- scoring
 
 
 def _error_line(record: dict) -> str:
@@ -516,11 +632,35 @@ def _error_line(record: dict) -> str:
     return str(record.get("message", "the cell raised an error"))
 
 
-def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, timeout: float) -> list[ExerciseResult]:
-    died_at = min((n for n, r in run.records.items() if r.get("outcome") in ("kernel_died", "timeout")), default=None)
+def _limit_hint(text: str, options: Options) -> str:
+    """What limit an error message points at, if any."""
+    if "MemoryError" in text or "can't allocate memory" in text or "Cannot allocate memory" in text:
+        return f" (the grader allows {options.memory / 2**30:g} GiB of memory per process)"
+    if "Resource temporarily unavailable" in text or "BlockingIOError" in text:
+        return f" (the grader allows {options.processes} processes and threads)"
+    return ""
+
+
+def score(
+    chapter: Chapter,
+    graded: _Graded,
+    records: dict[int, dict],
+    judged: dict[str, dict],
+    timed_out: bool,
+    options: Options,
+    log_tail: str = "",
+) -> list[ExerciseResult]:
+    """Each exercise's result: points from the judge's record ``judged`` alone; ``records`` (nbval's) only explain.
+
+    An exercise the judge recorded earns ``points x passed / total`` (all or
+    nothing with ``options.all_or_nothing``). One it did not record earns 0,
+    and nbval's record of its cells says why: an error, a timeout, a kernel
+    that died, a check that never reached the judge.
+    """
+    died_at = min((n for n, r in records.items() if r.get("outcome") in ("kernel_died", "timeout")), default=None)
     died_in = ""
     if died_at is not None:
-        died_in = " (a cell that timed out)" if run.records[died_at].get("outcome") == "timeout" else ""
+        died_in = " (a cell that timed out)" if records[died_at].get("outcome") == "timeout" else ""
         for number, (answer, check) in graded.positions.items():
             if died_at == answer:
                 died_in = f" (your answer to exercise {number})"
@@ -529,6 +669,22 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
     results = []
     for exercise in chapter.exercises:
         result = ExerciseResult(exercise.number, "error", max_points=exercise.points)
+        results.append(result)
+        verdict = judged.get(exercise.number)
+        if verdict is not None:
+            passed, total = int(verdict.get("passed", 0)), int(verdict.get("total", 0))
+            result.passed, result.total = max(0, min(passed, total)), max(0, total)
+            result.verdict = str(verdict.get("verdict", ""))
+            right = result.total > 0 and result.passed == result.total
+            result.status = "passed" if right else "failed"
+            if right:
+                result.points = exercise.points
+            elif not options.all_or_nothing and result.total:
+                result.points = exercise.points * result.passed / result.total
+            if not right and verdict.get("first_failure"):
+                result.first_failure = str(verdict["first_failure"])
+                result.detail = f"first failing case: {result.first_failure}"
+            continue
         answer, check = graded.positions[exercise.number]
         if exercise.exercise_id and answer is None:
             result.status = "missing"
@@ -536,24 +692,18 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
                 f"the answer cell of exercise {exercise.number} (id {exercise.exercise_id}) is not in the notebook; "
                 "put your answer back in that cell"
             )
-            results.append(result)
             continue
-        answer_rec = run.records.get(answer) if answer is not None else None
-        check_rec = run.records.get(check) if check is not None else None
-        # passed: the answer cell ran cleanly and the check printed the expected verdict
-        answer_ok = answer_rec is None or answer_rec.get("outcome") in ("passed", "skipped")
-        decisive = check_rec if check is not None else answer_rec
-        if answer_ok and decisive is not None and decisive.get("outcome") == "passed":
-            result.status, result.points = "passed", exercise.points
-            results.append(result)
-            continue
+        answer_rec = records.get(answer) if answer is not None else None
+        check_rec = records.get(check) if check is not None else None
         for record, what in ((answer_rec, "your answer"), (check_rec, "the check")):
             if record is None or record.get("outcome") in ("passed", "skipped", "failed"):
                 continue
             outcome = record.get("outcome")
             if outcome == "timeout":
                 result.status = "timeout"
-                result.detail = f"{what} ran longer than the {cell_timeout:g} s allowed for one cell and was stopped"
+                result.detail = (
+                    f"{what} ran longer than the {options.cell_timeout:g} s allowed for one cell and was stopped"
+                )
             elif outcome == "kernel_died":
                 result.detail = (
                     f"kernel died: the Python process exited while running {what} (os._exit, a crash, or out of memory)"
@@ -561,27 +711,29 @@ def _results(chapter: Chapter, graded: _Graded, run: _Run, cell_timeout: float, 
             elif outcome == "kernel_dead":
                 result.detail = f"kernel died: not run, the kernel had died or been stopped in an earlier cell{died_in}"
             else:
-                result.detail = _error_line(record)
+                line = _error_line(record)
+                result.detail = line + _limit_hint(line, options)
             break
         else:
-            if check_rec is not None and check_rec.get("outcome") == "failed":
-                result.status = "failed"
-                result.detail = "the check's output differs from the expected one"
-                result.expected = str(check_rec.get("expected", ""))
-                result.got = str(check_rec.get("got", ""))
-                result.diff = str(check_rec.get("diff", ""))
-            elif run.timed_out:
-                result.status = "timeout"
-                result.detail = f"not reached: the notebook ran past the total limit of {timeout:g} s"
-            else:
-                result.detail = "not run: grading stopped before this exercise" + (
-                    f" ({run.log_tail.strip().splitlines()[-1]})" if run.log_tail.strip() else ""
+            if check_rec is not None or (check is None and answer_rec is not None):
+                result.status = "not judged"
+                result.detail = (
+                    "the check ran, but no answer reached the judge, so nothing was recorded "
+                    "(only the judge's verdict counts: did a cell replace the checker or its output?)"
                 )
-        results.append(result)
+            elif timed_out:
+                result.status = "timeout"
+                result.detail = f"not reached: the notebook ran past the total limit of {options.timeout:g} s"
+            else:
+                last = log_tail.strip().splitlines()[-1] if log_tail.strip() else ""
+                result.detail = "not run: grading stopped before this exercise" + (f" ({last[:200]})" if last else "")
     return results
 
 
-def _read_submission(path: Path) -> tuple[Any | None, str]:
+# ---------------------------------------------------------------- reading a submission
+
+
+def _read_bytes(path: Path) -> tuple[bytes | None, str]:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -593,16 +745,23 @@ def _read_submission(path: Path) -> tuple[Any | None, str]:
             "allowed; clear its outputs and submit again",
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return path.read_bytes(), ""
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror or exc}"
+
+
+def _parse(data: bytes) -> tuple[Any | None, str]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         return None, f"invalid notebook: cannot read it as UTF-8 text ({exc})"
     try:
-        data = json.loads(text)
+        parsed = json.loads(text)
     except ValueError as exc:
         return None, f"invalid notebook: not valid JSON ({exc})"
-    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("cells", parsed.get("worksheets")), list):
         return None, "invalid notebook: the JSON is not a Jupyter notebook (no list of cells)"
-    major = data.get("nbformat")
+    major = parsed.get("nbformat")
     if not isinstance(major, int) or major < 3 or major > 4:
         return None, f"invalid notebook: nbformat {major!r} is not supported; save it from Jupyter (nbformat 4)"
     try:
@@ -615,83 +774,173 @@ def _read_submission(path: Path) -> tuple[Any | None, str]:
     return nb, ""
 
 
-def _copy_support_files(reference: Path, workdir: Path) -> None:
-    for item in reference.iterdir():
-        if support_files_filter(str(reference), [item.name]):
-            continue
-        try:
-            if item.is_dir():
-                shutil.copytree(item, workdir / item.name, ignore=support_files_filter)
-            elif item.is_file():
-                shutil.copy2(item, workdir / item.name)
-        except OSError:
-            continue
+def _read_submission(path: Path) -> tuple[Any | None, str]:
+    data, problem = _read_bytes(Path(path))
+    return (None, problem) if data is None else _parse(data)
 
 
-def grade_submission(
-    path: Path,
-    chapters: dict[str, Chapter],
-    reference: Path,
-    timeout: float = 900,
-    cell_timeout: float = 300,
-    sanitize: Path | None = None,
-) -> Submission:
-    """Grade one submitted notebook; never raises for a broken submission."""
-    path = Path(path)
-    start = time.monotonic()
-    nb, problem = _read_submission(path)
-    chapter_name = match_chapter(path, nb, chapters)
-    submission = Submission(path, learner_of(path, chapter_name), chapter_name)
-    if chapter_name is None:
-        submission.status = "unknown chapter"
-        known = ", ".join(sorted(chapters))
-        submission.note = f"no chapter matches {path.name!r}; name the file after its chapter ({known})"
-        if problem:
-            submission.note = f"{problem}; {submission.note}"
-        submission.seconds = time.monotonic() - start
-        return submission
-    chapter = chapters[chapter_name]
-    if nb is None:
-        submission.status = "invalid notebook"
-        submission.note = problem
-        submission.results = [
-            ExerciseResult(e.number, "not graded", "the notebook could not be read", max_points=e.points)
-            for e in chapter.exercises
-        ]
-        submission.seconds = time.monotonic() - start
-        return submission
-    graded = graded_notebook(chapter, nb)
-    with tempfile.TemporaryDirectory(prefix="lenet-grade-") as tmp:
-        workdir = Path(tmp)
-        _copy_support_files(Path(reference), workdir)
-        notebook = workdir / f"{chapter_name}.ipynb"
-        nbformat.write(graded.nb, notebook)
-        run = _run_nbval(notebook, cell_timeout, timeout, sanitize)
-    submission.results = _results(chapter, graded, run, cell_timeout, timeout)
-    suspicious = suspicious_cells(graded)
-    if run.timed_out:
-        submission.note = (
-            f"grading stopped after the total limit of {timeout:g} s; exercises not reached are marked timed out"
+def fingerprint(data: bytes | None, reference: Reference, options: Options) -> str:
+    """What a row was graded from: the submission's bytes, the reference, the options that change marks."""
+    digest = hashlib.sha256(data or b"")
+    digest.update(reference.digest.encode())
+    digest.update(f"all_or_nothing={options.all_or_nothing};data={options.data};device={options.device}".encode())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- the grader
+
+
+class Grader:
+    """Grades submissions one by one (thread-safe: one sandbox and one judge per call).
+
+    Built once per run from the trusted :class:`Reference`; ``isolation`` from
+    :func:`~lenet_course.instructor.sandbox.probe`; ``jobs`` is how many
+    notebooks may run at the same time (one user id each, as root).
+    """
+
+    def __init__(self, reference: Reference, options: Options, isolation: Isolation, jobs: int = 1) -> None:
+        self.reference, self.options, self.isolation = reference, options, isolation
+        self.uids = UidPool(jobs) if isolation.kind == "root" else None
+        self._namesakes: dict[str, dict[int, str]] | None = None
+        self._recorder = Path(__file__).with_name("nbval_record.py").read_bytes()
+        self.judge = _judge_api()
+
+    def namesakes(self) -> dict[str, dict[int, str]]:
+        if self._namesakes is None:
+            from .review import namesakes
+
+            self._namesakes = namesakes(_declarations())
+        return self._namesakes
+
+    def grade(self, path: Path, learner: str, data: bytes | None = None) -> Submission:
+        """Grade one submitted notebook (its ``data``, else the file at ``path``); never raises for a broken one."""
+        path = Path(path)
+        start = time.monotonic()
+        problem = ""
+        if data is None:
+            data, problem = _read_bytes(path)
+        nb, problem = _parse(data) if data is not None else (None, problem)
+        chapters = self.reference.chapters
+        chapter_name = match_chapter(path, nb, chapters)
+        submission = Submission(
+            path, learner, chapter_name, fingerprint=fingerprint(data, self.reference, self.options)
         )
-    elif not run.records and any(r.status not in ("missing",) for r in submission.results):
-        submission.status = "grading failed"
-        last = run.log_tail.strip().splitlines()[-1] if run.log_tail.strip() else f"exit code {run.returncode}"
-        submission.note = f"nbval did not run the notebook: {last}"
-    if suspicious:
-        review = "review by hand, a cell may fake a verdict: " + "; ".join(suspicious[:3])
-        submission.note = f"{submission.note}; {review}" if submission.note else review
-    submission.seconds = time.monotonic() - start
-    return submission
-
-
-def _expand(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if chapter_name is None:
+            submission.status = "unknown chapter"
+            known = ", ".join(sorted(chapters))
+            submission.note = f"no chapter matches {path.name!r}; name the file after its chapter ({known})"
+            if problem:
+                submission.note = f"{problem}; {submission.note}"
+        elif nb is None:
+            submission.status = "invalid notebook"
+            submission.note = problem
+            submission.results = [
+                ExerciseResult(e.number, "not graded", "the notebook could not be read", max_points=e.points)
+                for e in chapters[chapter_name].exercises
+            ]
         else:
-            found.append(path)
+            self._grade_notebook(submission, chapters[chapter_name], nb)
+        submission.seconds = time.monotonic() - start
+        return submission
+
+    def _grade_notebook(self, submission: Submission, chapter: Chapter, nb: Any) -> None:
+        options = self.options
+        graded = graded_notebook(chapter, nb)
+        submission.flags = [
+            str(flag) for flag in review_cells(learner_cells(chapter, graded), self._chapter_namesakes(chapter))
+        ]
+        declared = {e.id for e in _declarations()}
+        numbers = [e.number for e in chapter.exercises if not declared or e.number in declared]
+        uid = self.uids.take() if self.uids is not None else None
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="lenet-grade-") as private,
+                Sandbox(self.isolation, options.limits, uid) as sandbox,
+            ):
+                judge_dir = Path(private) / "judge"
+                if len(str(judge_dir)) > 80:  # a Unix socket's path has at most 107 bytes
+                    judge_dir = Path(
+                        tempfile.mkdtemp(prefix="lenet-judge-", dir="/tmp" if os.name == "posix" else None)
+                    )
+                else:
+                    judge_dir.mkdir()
+                os.chmod(judge_dir, 0o755)
+                socket_path, record_path = judge_dir / "judge.sock", Path(private) / "judge.jsonl"
+                inside = f"{sandbox.judge}/judge.sock" if self.isolation.sealed else str(socket_path)
+                env = _sandbox_env(sandbox, options, inside, self.judge.JUDGE_ENV)
+                files = {f"{chapter.name}.ipynb": nbformat.writes(graded.nb).encode("utf-8"), **self.reference.support}
+                support = {
+                    f"{_RECORDER}.py": self._recorder,
+                    "pytest.ini": b"[pytest]\n",
+                    "nbval_sanitize.cfg": self.reference.sanitize.encode("utf-8"),
+                }
+                command = _nbval_command(sandbox, f"{chapter.name}.ipynb", options.cell_timeout, bool(support))
+                data_dirs = [Path(options.data).resolve()] if os.path.isdir(options.data) else []
+                with self.judge.JudgeServer(socket_path, record_path, exercises=numbers):
+                    os.chmod(socket_path, 0o666)  # the sandbox's own user id connects to it
+                    run = sandbox.run(
+                        command,
+                        files,
+                        env,
+                        support=support,
+                        judge_dir=judge_dir if self.isolation.sealed else None,
+                        channel_env="LENET_GRADE_RECORD_FD",
+                        data_dirs=data_dirs,
+                    )
+                judged = self.judge.read_record(record_path)
+                if judge_dir.parent != Path(private):
+                    shutil.rmtree(judge_dir, ignore_errors=True)
+        finally:
+            if uid is not None and self.uids is not None:
+                self.uids.give(uid)
+        records, kernels = _records_of(run.channel)
+        if not self.isolation.sealed:
+            for pid in kernels:
+                _kill_kernel(pid)
+        submission.results = score(chapter, graded, records, judged, run.timed_out, options, run.output)
+        if run.timed_out:
+            submission.note = (
+                f"grading stopped after the total limit of {options.timeout:g} s; exercises not reached are marked "
+                "timed out"
+            )
+        elif not records and not judged and any(r.status != "missing" for r in submission.results):
+            submission.status = "grading failed"
+            last = run.output.strip().splitlines()[-1] if run.output.strip() else f"exit code {run.returncode}"
+            submission.note = f"nbval did not run the notebook: {last[:300]}"
+        if submission.flags:
+            review = "review by hand: " + "; ".join(submission.flags[:3])
+            if len(submission.flags) > 3:
+                review += f"; and {len(submission.flags) - 3} more"
+            submission.note = f"{submission.note}; {review}" if submission.note else review
+
+    def _chapter_namesakes(self, chapter: Chapter) -> dict[str, dict[int, str]]:
+        numbers = {e.number for e in chapter.exercises}
+        return {k: v for k, v in self.namesakes().items() if k in numbers}
+
+
+def find_submissions(paths: Iterable[Path]) -> list[tuple[Path, Path | None]]:
+    """Every notebook to grade, with the folder it was found in (``None`` for a file named directly)."""
+    found: list[tuple[Path, Path | None]] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found += [
+                (p, path) for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts and p.is_file()
+            ]
+        else:
+            found.append((path, None))
     return found
+
+
+def _check_out(out: Path, reference: Path, submissions: Iterable[Path]) -> None:
+    here = Path(out).resolve()
+    for folder, what in [
+        (Path(reference), "the reference chapters"),
+        *((Path(s), "the submissions") for s in submissions),
+    ]:
+        there = folder.resolve()
+        if here == there or there in here.parents:
+            raise ValueError(f"--out {out} is inside {what} ({folder}); write the reports elsewhere")
 
 
 def grade(
@@ -701,24 +950,41 @@ def grade(
     timeout: float = 900,
     cell_timeout: float = 300,
     jobs: int = 1,
+    *,
+    options: Options | None = None,
+    no_sandbox: bool = False,
+    isolation: Isolation | None = None,
+    progress: Callable[[Submission], None] | None = None,
 ) -> list[Submission]:
-    """Grade every submission (files, or folders searched for ``*.ipynb``) and write the reports to ``out``."""
-    chapters = load_reference(reference)
-    here, there = Path(out).resolve(), Path(reference).resolve()
-    if here == there or there in here.parents:
-        raise ValueError(f"--out {out} is inside the reference chapters; write the reports elsewhere")
-    paths = _expand([Path(p) for p in submissions])
-    missing = [str(p) for p in paths if not p.exists()]
+    """Grade every submission (files, or folders searched for ``*.ipynb``) and write the reports to ``out``.
+
+    The reports are brought up to date as each submission finishes. Raises
+    (one line, before any notebook runs) for a missing reference or
+    submission, or a sandbox this machine cannot start.
+    """
+    options = options or Options(timeout=timeout, cell_timeout=cell_timeout)
+    isolation = isolation or probe(no_sandbox)
+    trusted = read_reference(Path(reference))
+    _check_out(Path(out), Path(reference), [Path(p) for p in submissions if Path(p).is_dir()])
+    found = find_submissions([Path(p) for p in submissions])
+    missing = [str(p) for p, _ in found if not p.exists()]
     if missing:
         raise FileNotFoundError(f"submission not found: {', '.join(missing)}")
+    grader = Grader(trusted, options, isolation, jobs)
+    grader.namesakes()  # once, before the jobs start
+    reports = Reports(Path(out), trusted.chapters, [str(p) for p, _ in found], options.all_or_nothing)
 
-    def one(path: Path) -> Submission:
-        return grade_submission(path, chapters, Path(reference), timeout, cell_timeout, SANITIZE)
+    def one(item: tuple[Path, Path | None]) -> Submission:
+        path, root = item
+        nb, _ = _read_submission(path)
+        learner = learner_of(path, match_chapter(path, nb, trusted.chapters), root)
+        submission = grader.grade(path, learner)
+        reports.add(submission)
+        if progress is not None:
+            progress(submission)
+        return submission
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, paths))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_gradebook(results, chapters, out / "gradebook.csv")
-    write_feedback(results, out / "feedback")
+        results = list(pool.map(one, found))
+    reports.write_all()
     return results

@@ -1,8 +1,11 @@
 """A pytest plugin that records each nbval cell's result, one JSON line per cell (for the grader).
 
-Loaded by the grader in its child process (copied beside the notebook and loaded with ``-p``);
-it writes to the file named by ``LENET_GRADE_RECORD`` as each cell finishes,
-so a run that is killed still leaves the results of the cells it got through.
+Loaded by the grader in its sandbox (placed in the sandbox's read-only support folder and
+loaded with ``-p``); it writes to the pipe whose file descriptor ``LENET_GRADE_RECORD_FD``
+names as each cell finishes, so a run that is killed still leaves the results of the cells
+it got through. The record only EXPLAINS a failure (the error, a timeout, a kernel that died):
+the learner's kernel could write to it too, so no point is ever taken from it; points come
+from the judge (:mod:`lenet_course.check.judge`).
 
 It also makes nbval notice a kernel that died (``os._exit``, a crash): nbval
 alone would wait for the whole cell timeout and then report a timeout.
@@ -21,7 +24,7 @@ import pytest
 
 __all__ = ["KernelDied", "RECORD_ENV", "MAX_TEXT"]
 
-RECORD_ENV = "LENET_GRADE_RECORD"
+RECORD_ENV = "LENET_GRADE_RECORD_FD"
 MAX_TEXT = 4000  # characters kept of any message or diff
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -38,12 +41,15 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def _write(record: dict) -> None:
-    path = os.environ.get(RECORD_ENV)
-    if not path:
+    fd = os.environ.get(RECORD_ENV, "")
+    if not fd.isdigit():
         return
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
-        fh.flush()
+    data = (json.dumps(record) + "\n").encode("utf-8")
+    try:
+        while data:
+            data = data[os.write(int(fd), data) :]
+    except OSError:  # the grader has gone: nothing to tell
+        pass
 
 
 def _patch_await_reply() -> None:
