@@ -15,7 +15,7 @@ Used by every exercise checker (chapter 0 on). An :class:`Exercise` says:
 - ``hint``: a nudge shown under the first failing case.
 
 :meth:`Exercise.check` runs it WHOLE in the learner's process, unless the
-environment variable :data:`lenet_course.check.judge.JUDGE_ENV` names a judge:
+environment variable :data:`lenet_course.check.wire.JUDGE_ENV` names a judge:
 then it runs SPLIT (see :mod:`lenet_course.check.judge`). Both ways the answers
 go through the same plain-data form (:mod:`lenet_course.check.wire`) and the
 same :func:`judge_outcomes`, so the verdict text is the same.
@@ -138,22 +138,34 @@ class Exercise:
 
     def check(self, answer: Any) -> Verdict:
         """Judge ``answer``, print the verdict, return it: whole here, or split with the judge under grading."""
-        address = os.environ.get(_judge_env())
+        address = os.environ.get(wire.JUDGE_ENV)
         if address:
-            from .judge import ask_judge
-
-            return ask_judge(self, answer, address)
+            return self._ask_judge(answer, address)
         cases = self.cases()
         outcomes = [run_case(self, answer, wire.decode(wire.encode(case.inputs))) for case in cases]
         judged = judge_outcomes(self, cases, outcomes)
         print(judged.text)
         return Verdict(self.id, judged.passed, judged.total)
 
-
-def _judge_env() -> str:
-    from .judge import JUDGE_ENV
-
-    return JUDGE_ENV
+    def _ask_judge(self, answer: Any, address: str) -> Verdict:
+        """SPLIT: the judge sends the inputs, ``answer`` runs on them here, the judge's verdict is printed."""
+        try:
+            reply = wire.ask(address, self.id, lambda inputs: run_case(self, answer, inputs))
+        except (OSError, ValueError, wire.Closed, wire.WireError) as exc:
+            print(f"Exercise {self.id}: could not reach the judge ({type(exc).__name__}), so nothing was recorded")
+            return Verdict(self.id, 0, 0)
+        if reply.get("ok") is not True:
+            print(f"Exercise {self.id}: " + str(reply.get("error", "the judge refused this check"))[:300])
+            return Verdict(self.id, 0, 0)
+        print(str(reply.get("verdict", "")))
+        if reply.get("judged_before"):
+            print(
+                f"  (Exercise {self.id} was already judged: only the first answer counts, this one was not looked at.)"
+            )
+        passed, total = reply.get("passed"), reply.get("total")
+        if type(passed) is not int or type(total) is not int:
+            return Verdict(self.id, 0, 0)
+        return Verdict(self.id, passed, total)
 
 
 EXERCISES: dict[str, Exercise] = {}

@@ -60,58 +60,15 @@ import json
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from . import wire
-from .exercise import EXERCISES, Case, Exercise, Judged, Verdict, judge_outcomes, run_case
+from .exercise import EXERCISES, Case, Exercise, Judged, judge_outcomes
+from .wire import JUDGE_ENV, MAX_MESSAGE, Closed, receive, send
 
-__all__ = ["JUDGE_ENV", "MAX_MESSAGE", "JudgeServer", "ask_judge", "read_record"]
-
-JUDGE_ENV = "LENET_COURSE_JUDGE"
-MAX_MESSAGE = 64 * 1024 * 1024
-CLIENT_TIMEOUT = 300.0  # seconds the kernel waits for one reply of the judge
-
-
-class _Closed(Exception):
-    """The other side closed the connection between messages."""
-
-
-def _send(sock: socket.socket, message: dict[str, Any]) -> None:
-    sock.sendall(json.dumps(message, allow_nan=False).encode("utf-8") + b"\n")
-
-
-def _receive(sock: socket.socket, buffer: bytearray, limit: int, timeout: float) -> dict[str, Any]:
-    """One newline-ended JSON object from ``sock`` (bytes after it stay in ``buffer``)."""
-    deadline = time.monotonic() + timeout
-    scanned = 0
-    while True:
-        end = buffer.find(b"\n", scanned)
-        if end >= 0:
-            break
-        scanned = len(buffer)
-        if len(buffer) > limit:
-            raise ValueError(f"a message is larger than {limit} bytes")
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("no complete message in time")
-        sock.settimeout(remaining)
-        chunk = sock.recv(1 << 20)
-        if not chunk:
-            if buffer:
-                raise ValueError("the connection closed in the middle of a message")
-            raise _Closed
-        buffer += chunk
-    if end > limit:
-        raise ValueError(f"a message is larger than {limit} bytes")
-    line = bytes(buffer[:end])
-    del buffer[: end + 1]
-    message = json.loads(line.decode("utf-8"))
-    if not isinstance(message, dict):
-        raise ValueError("a message is a JSON object")
-    return message
+__all__ = ["JUDGE_ENV", "MAX_MESSAGE", "JudgeServer", "read_record"]
 
 
 def _record_line(judged: Judged) -> dict[str, Any]:
@@ -247,7 +204,7 @@ class JudgeServer:
     def _refuse(self, conn: socket.socket, error: str) -> None:
         try:
             conn.settimeout(1.0)
-            _send(conn, {"ok": False, "error": error})
+            send(conn, {"ok": False, "error": error})
         except OSError:
             pass
         finally:
@@ -262,16 +219,16 @@ class JudgeServer:
                 if self._stop.is_set():
                     break
                 try:
-                    message = _receive(conn, buffer, self.max_message, self.timeout)
-                except _Closed:
+                    message = receive(conn, buffer, self.max_message, self.timeout)
+                except Closed:
                     break
                 except (ValueError, TimeoutError, RecursionError, UnicodeDecodeError) as exc:
                     self._note(f"unreadable message: {type(exc).__name__}: {str(exc)[:200]}")
                     conn.settimeout(5.0)
-                    _send(conn, {"ok": False, "error": "the judge could not read this message"})
+                    send(conn, {"ok": False, "error": "the judge could not read this message"})
                     break
                 conn.settimeout(self.timeout)
-                _send(conn, self._reply(message))
+                send(conn, self._reply(message))
         except Exception as exc:  # whatever a kernel does, the judge keeps serving
             self._note(f"connection ended: {type(exc).__name__}: {str(exc)[:200]}")
         finally:
@@ -336,37 +293,3 @@ class JudgeServer:
 
 def _load_exercises() -> None:
     from .. import check  # noqa: F401  (importing the package declares every exercise)
-
-
-def ask_judge(exercise: Exercise, answer: Any, address: str) -> Verdict:
-    """Kernel side of a SPLIT check: get the inputs, run ``answer`` on them, print the judge's verdict."""
-
-    def say(line: str) -> Verdict:
-        print(f"Exercise {exercise.id}: {line}")
-        return Verdict(exercise.id, 0, 0)
-
-    buffer = bytearray()
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(CLIENT_TIMEOUT)
-            sock.connect(address)
-            _send(sock, {"op": "cases", "exercise": exercise.id})
-            reply = _receive(sock, buffer, MAX_MESSAGE, CLIENT_TIMEOUT)
-            if reply.get("ok") is True and "cases" in reply and isinstance(reply["cases"], list):
-                outcomes = [run_case(exercise, answer, wire.decode(inputs)) for inputs in reply["cases"]]
-                sock.settimeout(CLIENT_TIMEOUT)
-                _send(sock, {"op": "answers", "exercise": exercise.id, "answers": outcomes})
-                reply = _receive(sock, buffer, MAX_MESSAGE, CLIENT_TIMEOUT)
-    except (OSError, ValueError, _Closed, wire.WireError) as exc:
-        return say(f"could not reach the judge ({type(exc).__name__}), so nothing was recorded")
-    if reply.get("ok") is not True:
-        return say(str(reply.get("error", "the judge refused this check"))[:300])
-    print(str(reply.get("verdict", "")))
-    if reply.get("judged_before"):
-        print(
-            f"  (Exercise {exercise.id} was already judged: only the first answer counts, this one was not looked at.)"
-        )
-    passed, total = reply.get("passed"), reply.get("total")
-    if type(passed) is not int or type(total) is not int:
-        return Verdict(exercise.id, 0, 0)
-    return Verdict(exercise.id, passed, total)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
+import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-__all__ = ["Foreign", "WireError", "encode", "decode", "short_repr"]
+__all__ = ["Foreign", "WireError", "encode", "decode", "short_repr", "JUDGE_ENV", "ask", "send", "receive"]
 
 MAX_DEPTH = 32  # nesting deeper than this is not an answer any exercise asks for
 MAX_DIMS = 16
@@ -194,3 +198,67 @@ def decode(data: Any, depth: int = 0) -> Any:
             out[_hashable(decode(pair[0], depth + 1))] = decode(pair[1], depth + 1)
         return out
     raise WireError(f"unknown tag {tag!r}")
+
+
+# How kernel and judge talk (the contract: lenet_course.check.judge), one JSON object per line.
+JUDGE_ENV = "LENET_COURSE_JUDGE"  # names the judge's socket; unset, checkers run whole
+MAX_MESSAGE = 64 * 1024 * 1024
+CLIENT_TIMEOUT = 300.0  # seconds the kernel waits for one reply of the judge
+
+
+class Closed(Exception):
+    """The other side closed the connection between messages."""
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    sock.sendall(json.dumps(message, allow_nan=False).encode("utf-8") + b"\n")
+
+
+def receive(sock: socket.socket, buffer: bytearray, limit: int, timeout: float) -> dict[str, Any]:
+    """One newline-ended JSON object from ``sock`` (bytes after it stay in ``buffer``)."""
+    deadline = time.monotonic() + timeout
+    scanned = 0
+    while True:
+        end = buffer.find(b"\n", scanned)
+        if end >= 0:
+            break
+        scanned = len(buffer)
+        if len(buffer) > limit:
+            raise ValueError(f"a message is larger than {limit} bytes")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no complete message in time")
+        sock.settimeout(remaining)
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            if buffer:
+                raise ValueError("the connection closed in the middle of a message")
+            raise Closed
+        buffer += chunk
+    if end > limit:
+        raise ValueError(f"a message is larger than {limit} bytes")
+    line = bytes(buffer[:end])
+    del buffer[: end + 1]
+    message = json.loads(line.decode("utf-8"))
+    if not isinstance(message, dict):
+        raise ValueError("a message is a JSON object")
+    return message
+
+
+def ask(address: str, exercise: str, run: Callable[[Any], Any]) -> dict[str, Any]:
+    """The kernel's side of one split check: fetch the cases, send ``run(inputs)`` for each, return the verdict.
+
+    Raises ``OSError``, ``ValueError``, :class:`Closed` or :class:`WireError` when the judge cannot be reached.
+    """
+    buffer = bytearray()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(CLIENT_TIMEOUT)
+        sock.connect(address)
+        send(sock, {"op": "cases", "exercise": exercise})
+        reply = receive(sock, buffer, MAX_MESSAGE, CLIENT_TIMEOUT)
+        if reply.get("ok") is True and isinstance(reply.get("cases"), list):
+            outcomes = [run(decode(inputs)) for inputs in reply["cases"]]
+            sock.settimeout(CLIENT_TIMEOUT)
+            send(sock, {"op": "answers", "exercise": exercise, "answers": outcomes})
+            reply = receive(sock, buffer, MAX_MESSAGE, CLIENT_TIMEOUT)
+    return reply

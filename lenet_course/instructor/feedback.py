@@ -23,10 +23,9 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .grade import Chapter, Submission
+from .marks import Chapter, Submission
 
 __all__ = [
     "Reports",

@@ -49,13 +49,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from .feedback import Reports
+from .marks import Chapter, Exercise, ExerciseResult, Reference, Submission
 from .notebook_format import chapter_paths, check_of, exercise_of, points_of, support_files_filter
 from .review import review_cells
 from .sandbox import Isolation, Limits, Sandbox, SandboxRun, UidPool, probe
@@ -85,111 +86,6 @@ _RECORDER = "lenet_grade_recorder"
 SANITIZE = Path(__file__).with_name(
     "nbval_sanitize.cfg"
 )  # the normalisations nbval applies before comparing, shipped with the package
-
-
-@dataclass
-class Exercise:
-    """One graded exercise of a chapter: its number, points and the ids of its cells."""
-
-    number: str
-    points: float
-    exercise_id: str | None
-    check_id: str | None
-
-
-@dataclass
-class Chapter:
-    """A reference chapter: its name (file stem), notebook and exercises in order."""
-
-    name: str
-    path: Path
-    nb: Any
-    exercises: list[Exercise]
-
-    def __repr__(self) -> str:
-        return f"Chapter({self.name!r}, exercises={[e.number for e in self.exercises]})"
-
-
-@dataclass
-class Reference:
-    """Everything trusted that grading reads, read once before any submission runs.
-
-    ``digest`` fingerprints all of it, so a row graded against other
-    chapters, rules or support files is told apart (``--resume``).
-    """
-
-    chapters: dict[str, Chapter]
-    sanitize: str
-    support: dict[str, bytes]
-    digest: str
-
-
-@dataclass
-class ExerciseResult:
-    """What grading found for one exercise."""
-
-    number: str
-    status: str  # passed, failed, error, timeout, missing, not judged, not graded
-    detail: str = ""
-    points: float = 0.0
-    max_points: float = 1.0
-    passed: int = 0  # cases the judge found right
-    total: int = 0  # cases the judge ran (0: not judged)
-    verdict: str = ""  # the judge's verdict text
-    first_failure: str = ""  # the judge's first failing case, as the learner reads it
-
-    @property
-    def summary(self) -> str:
-        """The gradebook cell's text: ``passed``, ``failed 7/12`` (cases right), ``error: NotImplementedError``..."""
-        if self.status == "failed" and self.total:
-            return f"failed {self.passed}/{self.total}"
-        if self.status == "error":
-            return f"error: {self.detail.split(':', 1)[0].split(' (')[0]}" if self.detail else "error"
-        if self.status == "timeout":
-            return "timed out"
-        return self.status
-
-    def __repr__(self) -> str:
-        return f"ExerciseResult({self.number}: {self.summary}, {self.points:g}/{self.max_points:g})"
-
-
-@dataclass
-class Submission:
-    """One graded notebook: who, which chapter, the result of each exercise, what to review."""
-
-    path: Path
-    learner: str
-    chapter: str | None
-    status: str = "graded"
-    note: str = ""
-    results: list[ExerciseResult] = field(default_factory=list)
-    seconds: float = 0.0
-    flags: list[str] = field(default_factory=list)  # cells a person should look at; the marks stand
-    fingerprint: str = ""  # hash of the submission and the reference it was graded against
-
-    @property
-    def total(self) -> float:
-        return sum(r.points for r in self.results)
-
-    @property
-    def max_points(self) -> float:
-        return sum(r.max_points for r in self.results)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The submission as plain data (JSON, or a task's result on another machine)."""
-        data = asdict(self)
-        data["path"] = str(self.path)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Submission:
-        """The inverse of :meth:`to_dict`."""
-        data = dict(data)
-        results = [ExerciseResult(**r) for r in data.pop("results", [])]
-        return cls(path=Path(data.pop("path")), results=results, **data)
-
-    def __repr__(self) -> str:
-        return f"Submission({self.learner!r}, {self.chapter!r}, {self.status!r}, {self.total:g}/{self.max_points:g})"
 
 
 # ---------------------------------------------------------------- reference
