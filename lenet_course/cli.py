@@ -23,8 +23,6 @@ from pathlib import Path
 
 __all__ = ["main", "grade_main", "build_parser", "COMMANDS"]
 
-EVAL_BATCH_SIZE = 1024  # images per evaluation batch, for every command
-
 
 def _positive(kind: type) -> Callable[[str], float]:
     def parse(text: str):
@@ -117,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .checkpoint import load_checkpoint
-    from .data import TensorLoader, load_mnist
+    from .data import EVAL_BATCH_SIZE, TensorLoader, load_mnist
     from .environment import environment_report, setup
     from .models import LeNet5
     from .plots import plot_history, prediction_gallery
@@ -328,11 +326,11 @@ def _bench_command_line(args: argparse.Namespace) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import format_table, run_benchmark, write_json
+    from .bench import BenchConfig, format_table, run_benchmark, write_json
 
-    devices = [str(_device(name.strip())) for name in args.device.split(",") if name.strip()]
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
-    result = run_benchmark(
+    devices = tuple(str(_device(name.strip())) for name in args.device.split(",") if name.strip())
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip()) if args.variants else None
+    config = BenchConfig(
         devices=devices,
         batch_sizes=args.batch_sizes or (32, 256, 1024),
         quick=args.quick,
@@ -344,14 +342,14 @@ def _bench(args: argparse.Namespace) -> int:
         round_seconds=args.round_seconds,
         epoch=False if args.no_epoch else None,
         memory=args.memory,
-        log=print,
     )
-    result["command"] = _bench_command_line(args)
+    result = run_benchmark(config, log=print)
+    result.command = _bench_command_line(args)
     print()
     print(format_table(result))
     if args.json:
         print(f"\nwrote {write_json(result, args.json)}")
-    return 0 if all(c["ok"] for c in result["checks"]) else 1
+    return 0 if all(c.ok for c in result.checks) else 1
 
 
 # ---------------------------------------------------------------- release and grade

@@ -55,7 +55,10 @@ __all__ = [
     "shuffled_indices",
     "make_loader",
     "TensorLoader",
+    "EVAL_BATCH_SIZE",
 ]
+
+EVAL_BATCH_SIZE = 1024  # images per batch wherever a split is only evaluated (no gradients to keep)
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = [

@@ -17,6 +17,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from .data import EVAL_BATCH_SIZE
 from .models import predict_proba
 
 __all__ = [
@@ -123,7 +124,7 @@ def _gallery(images, labels, probs, indices, cols, title, classes) -> Figure:
     return fig
 
 
-def _probs(model: nn.Module, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def _probs(model: nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
     device = next(model.parameters()).device
     out = [predict_proba(model, images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(out)

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..data import EVAL_BATCH_SIZE
 from .losses import DEFAULT_J, MAPCriterion
 from .network import classic_loader
 from .sdlm import SDLM, CurvatureEstimator, paper_scheduler
@@ -68,7 +69,7 @@ class Recipe:
     batch_size: int
     device: torch.device
 
-    def loader(self, split, shuffle: bool = False, batch_size: int = 500):
+    def loader(self, split, shuffle: bool = False, batch_size: int = EVAL_BATCH_SIZE):
         """A loader for another split, scaled and padded like the training one."""
         return classic_loader(split, batch_size=batch_size, shuffle=shuffle, device=self.device)
 
