@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(PY) -m pip install --quiet
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with lenet_course/instructor/nbval_sanitize.cfg
 
-.PHONY: help install lab test test-unit test-notebooks test-browser lint format train notebooks release grade bench clean
+.PHONY: help install lab test test-unit test-notebooks test-browser lint format train notebooks release grade bench check-gpu clean
 
 help:
 	@echo "make lab             open the course in JupyterLab (creates .venv on first use)"
@@ -20,6 +20,7 @@ help:
 	@echo "make release         write the learner version of the chapters into release/"
 	@echo "make grade           grade learners' notebooks in submissions/ (SUBMISSIONS=folder)"
 	@echo "make bench           compare the seed article's pipeline with the course's fast path"
+	@echo "make check-gpu       on a machine with a CUDA GPU: CUDA tests, every chapter on the GPU, a quick bench"
 	@echo "make test-browser    only the JupyterLab-in-Chromium tests"
 	@echo "make notebooks       re-execute every chapter in place (for course authors)"
 	@echo "make lint            ruff's lint and format checks, and the chapters' metadata"
@@ -84,6 +85,10 @@ grade: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m lenet_course bench --json bench-results/bench.json
+
+# One report, artifacts/check-gpu/report.md; says so and succeeds where there is no GPU.
+check-gpu: $(STAMP)
+	$(PY) tools/check_gpu.py
 
 clean:
 	rm -rf runs release grading artifacts bench-results .pytest_cache

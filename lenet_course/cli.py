@@ -1,5 +1,9 @@
 """The command line: ``python -m lenet_course <command>`` (or ``lenet-course``).
 
+Used by ``make train``, ``make bench``, ``make release`` and ``make grade``,
+and by anyone training outside a notebook (chapter 8 shows ``fit``, which
+``train`` runs).
+
 Every command is declared here: its options, and their defaults, resolved
 once, at this entry point, and passed down as plain arguments (nothing is
 written back into ``args``). The work itself lives in the module that owns

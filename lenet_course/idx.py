@@ -1,5 +1,8 @@
 """Reading MNIST's IDX files (gzip or not), strictly.
 
+Introduced in chapter 7 (``07_mnist.ipynb``), where ``load_mnist`` reads
+them: every problem is reported against the file that holds it.
+
 The format: a 4-byte magic number (two zero bytes, a type code, the number of
 dimensions), each dimension as a big-endian int32, then the data. MNIST uses
 type 0x08 (unsigned byte): images have 3 dimensions, labels 1.

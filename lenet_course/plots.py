@@ -1,5 +1,8 @@
 """Pictures: curves, image grids, the prediction gallery, the confusion matrix, feature maps.
 
+Introduced in chapter 2 (``02_c1_convolution.ipynb``, the feature maps);
+chapters 7 to 10 use its image grids, curves and galleries.
+
 Every function returns a matplotlib ``Figure`` (call ``plt.show()`` in a
 notebook). Models may live on the CPU or a GPU: inputs are moved to the
 model's device and results back to the CPU, so nothing here crashes on a GPU

@@ -166,7 +166,7 @@ def test_bad_batch_sizes_are_refused_by_the_command_line(capsys):
     assert "expected batch sizes like 32,256,1024" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.cuda
 def test_cuda_variants_agree_with_the_seed_on_the_gpu():
     result = bench.run_benchmark(devices=["cuda"], batch_sizes=(256,), quick=True, log=None)
     names = {c.variant for c in result.checks}

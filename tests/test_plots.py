@@ -94,6 +94,7 @@ def test_feature_maps(valid):
         plots.plot_feature_maps(model, "c9", valid.images[0])
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gallery_with_a_model_on_the_gpu(valid):
     model = LeNet5().cuda()

@@ -1,5 +1,7 @@
 """Exercise checkers, one module per topic; call them from a chapter's check cells.
 
+Used by the check cells of chapters 0 to 11.
+
 >>> from lenet_course import check
 >>> check.conv_output_size(conv_output_size)   # doctest: +SKIP
 Exercise 1.1: 12/12 cases correct. Well done!

@@ -1,5 +1,7 @@
 """What every exercise checker shares: run cases, print one verdict.
 
+Used by every checker of :mod:`lenet_course.check`.
+
 A checker never raises for a wrong answer: it prints which case failed and a
 hint. The one exception that passes through is ``NotImplementedError``, the
 stub of an exercise not yet attempted, so that the notebook stops there.

@@ -1,5 +1,7 @@
 """Verdicts for true/false quizzes: which statements (by letter) apply.
 
+Used by the quiz checkers of chapters 8 and 10.
+
 The verdict names the first statement to rethink, never the answer key.
 """
 

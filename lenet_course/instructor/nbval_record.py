@@ -1,5 +1,7 @@
 """A pytest plugin that records each nbval cell's result, one JSON line per cell (for the grader).
 
+Used by :mod:`lenet_course.instructor.grade`, for instructors.
+
 Loaded by the grader in its child process (copied beside the notebook and loaded with ``-p``);
 it writes to the file named by ``LENET_GRADE_RECORD`` as each cell finishes,
 so a run that is killed still leaves the results of the cells it got through.

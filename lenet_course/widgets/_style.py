@@ -1,4 +1,7 @@
-"""The CSS class names of the widgets' parts, which the browser tests find them by."""
+"""The CSS class names of the widgets' parts, which the browser tests find them by.
+
+Used by every widget of :mod:`lenet_course.widgets`.
+"""
 
 from __future__ import annotations
 
