@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, random_state, restore_random_state, save_checkpoint
 from .models import logits_of
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "evaluate",
     "predict",
     "History",
+    "TrainingDiverged",
     "fit",
 ]
 
@@ -221,6 +222,31 @@ class History:
         return len(self.epoch)
 
 
+class TrainingDiverged(FloatingPointError):
+    """The loss stopped being finite during ``fit``: the checkpoints keep the last good epoch.
+
+    ``epoch`` (counted from 0) is where it happened, ``last_good`` the last
+    epoch saved (or ``None``), ``checkpoint`` the file that holds it (or ``None``).
+    """
+
+    def __init__(self, what: str, value: float, epoch: int, last_good: int | None, checkpoint: Path | None) -> None:
+        self.what, self.value, self.epoch, self.last_good, self.checkpoint = what, value, epoch, last_good, checkpoint
+        kept = ""
+        if checkpoint is not None and last_good is not None:
+            kept = f"; {checkpoint} keeps epoch {last_good + 1}, the last good one"
+        super().__init__(
+            f"the {what} loss became {value} in epoch {epoch + 1}; lower the learning rate and train again{kept}"
+        )
+
+
+def _resumable(loader):
+    """The object that knows where ``loader`` is in its sequence of epochs (itself or its sampler), or ``None``."""
+    for obj in (loader, getattr(loader, "sampler", None)):
+        if callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None)):
+            return obj
+    return None
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -247,19 +273,25 @@ def fit(
       pass over the data, unlike the seed article's loop).
     - ``checkpoint``: the best model so far (by validation accuracy) is
       saved there, and the latest state beside it as ``<name>.last.pt``,
-      both written atomically. ``resume=True`` continues from the latest.
+      both written atomically. They hold everything the next epoch depends
+      on: model, optimizer, scheduler, history, the training loader's
+      position (its ``state_dict``, or its sampler's) and the random number
+      generators. ``resume=True`` continues from the latest: on a CPU, a run
+      interrupted and resumed gives the same history, bit for bit, as one
+      never interrupted.
     - ``before_epoch(epoch)`` runs before each pass (the 1998 optimiser
       re-estimates its curvature there); ``scheduler.step()`` after it.
     - A progress bar (``tqdm.auto``: a widget in Jupyter, text in a
-      terminal) shows each pass, and ``log`` gets one line per epoch.
+      terminal) shows each pass, and ``log`` gets one line per epoch, once
+      the epoch is saved.
     - ``fused``: on a CPU, the course's ``LeNet5`` is computed by
       ``lenet_course.fast.fused.fused_forward``, the same function with fewer
       passes over memory. ``None`` (the default) does so whenever it applies,
       ``True`` insists, ``False`` always calls ``model(X)``. Other models
       train with channels-last activations on a CPU, and are handed back in
       the memory format they came in, whether ``fit`` returns or raises.
-    - A loss that stops being finite raises ``FloatingPointError`` at the end
-      of its epoch, before that epoch is saved: the checkpoints keep the
+    - A loss that stops being finite raises :class:`TrainingDiverged` at the
+      end of its epoch, before that epoch is saved: the checkpoints keep the
       last good state.
     """
     from tqdm.auto import tqdm
@@ -278,6 +310,7 @@ def fit(
     channels_last = device.type == "cpu" and forward is model
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     criterion = criterion or nn.CrossEntropyLoss()
+    position = _resumable(train_loader)
     history = History()
     start = 0
     best = Path(checkpoint) if checkpoint is not None else None
@@ -287,15 +320,21 @@ def fit(
             raise ValueError("resume=True needs the checkpoint path to resume from")
         source = last if last.exists() else best
         try:
-            state = load_checkpoint(source, model, optimizer, map_location=device)
+            # to the CPU first: the optimizer moves its state next to each parameter itself
+            state = load_checkpoint(source, model, optimizer, map_location="cpu")
         except CheckpointError as exc:
             raise CheckpointError(f"cannot resume: {exc}") from None
         history = History.from_dict(state["history"])
         start = state["epoch"] + 1
         if scheduler is not None and state.get("scheduler_state"):
             scheduler.load_state_dict(state["scheduler_state"])
+        if position is not None:
+            # a checkpoint from before loader states were saved: the loader had run one epoch per epoch trained
+            position.load_state_dict(state.get("loader_state") or {"epoch": start})
+        if state.get("rng_state") is not None:
+            restore_random_state(state["rng_state"])
         if log:
-            log(f"Resumed from {source} after epoch {state['epoch']}.")
+            log(f"Resumed from {source} after epoch {state['epoch'] + 1}.")
 
     total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
     if channels_last:
@@ -326,28 +365,35 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             train_loss = loss_sum.item() / max(seen, 1)
-            if not math.isfinite(train_loss):
-                raise FloatingPointError(
-                    f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate and train again"
-                )
-            valid_loss, valid_acc = evaluate(model, valid_loader, criterion, device, forward=forward)
+            valid_loss, valid_acc = math.nan, math.nan
+            if math.isfinite(train_loss):
+                valid_loss, valid_acc = evaluate(model, valid_loader, criterion, device, forward=forward)
+            for what, value in (("training", train_loss), ("validation", valid_loss)):
+                if not math.isfinite(value):
+                    saved = last if last is not None and last.exists() else None
+                    raise TrainingDiverged(what, value, epoch, history.epoch[-1] if history.epoch else None, saved)
             history.epoch.append(epoch)
             history.train_loss.append(train_loss)
             history.train_acc.append(correct.item() / max(seen, 1))
             history.valid_loss.append(valid_loss)
             history.valid_acc.append(valid_acc)
             history.seconds.append(time.perf_counter() - tic)
+            if best is not None:
+                extra = {
+                    "loader_state": position.state_dict() if position is not None else None,
+                    "rng_state": random_state(),
+                }
+                if scheduler is not None:
+                    extra["scheduler_state"] = scheduler.state_dict()
+                if history.best_epoch == epoch:
+                    save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+                save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
             if log:
                 log(
                     f"epoch {epoch + 1:>3}/{epochs}  train loss {train_loss:.4f}  "
                     f"acc {100 * history.train_acc[-1]:6.2f}%  |  valid loss {valid_loss:.4f}  "
                     f"acc {100 * valid_acc:6.2f}%  ({history.seconds[-1]:.1f}s)"
                 )
-            if best is not None:
-                extra = {"scheduler_state": scheduler.state_dict()} if scheduler is not None else {}
-                if history.best_epoch == epoch:
-                    save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
-                save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
     finally:
         if channels_last:
             model.to(memory_format=memory_format)
