@@ -35,7 +35,14 @@ FORMAT = "lenet_course.checkpoint/1"
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: missing, corrupt, or for another model."""
+    """A checkpoint that cannot be used: missing, corrupt, or for another model.
+
+    ``path`` is the file; ``reason`` what is wrong with it, without advice (for callers that give their own).
+    """
+
+    def __init__(self, message: str, path: Path | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.path, self.reason = path, reason or message
 
 
 def atomic_write(path: str | Path, write) -> Path:
@@ -88,14 +95,16 @@ def load_checkpoint(
     """Read a checkpoint, restoring ``model`` and ``optimizer`` when given; returns its contents."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}; train first, or check the path")
+        raise CheckpointError(f"no checkpoint at {path}; train first, or check the path", path, "missing")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint ({reason}); delete it and train again") from None
+        detail = str(exc).strip().splitlines()[0].split(". ")[0][:120] if str(exc).strip() else type(exc).__name__
+        reason = f"{path} is not a readable checkpoint ({detail})"
+        raise CheckpointError(f"{reason}; delete it and train again", path, reason) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a lenet_course checkpoint; pass a file written by save_checkpoint or fit")
+        reason = f"{path} is not a lenet_course checkpoint"
+        raise CheckpointError(f"{reason}; pass a file written by save_checkpoint or fit", path, reason)
     if model is not None:
         if state["model_class"] != type(model).__name__:
             raise CheckpointError(

@@ -272,11 +272,11 @@ def _check_resume(plan: TrainPlan) -> None:
         except CheckpointError as exc:
             if path == plan.last and plan.best.exists():
                 raise CommandFailed(
-                    f"--resume: {exc}. To resume from {plan.best.name} instead (the best epoch, an earlier one), "
-                    f"delete {path.name}; or start afresh in another --out"
+                    f"--resume: {exc.reason}; delete it to resume from {plan.best.name} (the best epoch so far, "
+                    "an earlier one), or start afresh in another --out"
                 ) from None
             raise CommandFailed(
-                f"--resume: {exc}. It holds the best model so far, which the run needs; "
+                f"--resume: {exc.reason}: it holds the best model so far, which the run needs; "
                 "restore it, or start afresh in another --out"
             ) from None
     if plan.best not in states:
