@@ -43,7 +43,8 @@ def test_the_gpu_steps_cover_the_cuda_tests_every_chapter_and_the_benchmark():
     for name in chapters:
         (step,) = [s for s in steps if s.command[-1] == f"chapters/{name}"]
         assert "--nbval-lax" in step.command and step.env["LENET_COURSE_DEVICE"] == "cuda"
-    assert {"08", "09", "11"} <= {n.split()[1][:2] for n in names if n.startswith("chapter ")}
+    numbers = [n.split()[1][:2] for n in names if n.startswith("chapter ")]
+    assert numbers == [f"{i:02d}" for i in range(12)]  # one step per chapter, 00 to 11, in order
     assert commands[-1] == "python -m lenet_course bench --device cuda --quick"
 
 
@@ -75,3 +76,54 @@ def test_pytest_summaries_and_an_empty_selection_are_read_right():
     empty = check_gpu.Step("none", pytest_none)
     outcome = check_gpu.run_step(empty)
     assert not outcome.ok and outcome.summary.startswith("no test found")
+
+
+def test_without_a_gpu_no_step_runs_and_an_old_report_is_replaced(tmp_path, capsys, monkeypatch):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a step ran on a machine without a GPU")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(check_gpu, "run_step", must_not_run)
+    monkeypatch.setattr(check_gpu, "check", must_not_run)
+    report = tmp_path / "report.md"
+    report.write_text("# make check-gpu\n\n**17 of 17 steps passed.**\n")  # from an earlier run on a GPU
+    assert check_gpu.main(["--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("No CUDA GPU on this machine")
+    text = report.read_text()
+    assert "No CUDA GPU on this machine" in text
+    assert "passed" not in text and "FAILED" not in text and "|" not in text  # no result claimed, no table
+
+
+@pytest.mark.parametrize(
+    "command, timeout, summary, printed",
+    [
+        (["-c", "import sys; print('half done'); sys.exit(3)"], 60, "exit status 3: half done", "half done"),
+        (["-c", "import sys; sys.exit('a message on stderr')"], 60, "exit status 1: a message on stderr", "stderr"),
+        (["-c", "import time; print('started', flush=True); time.sleep(60)"], 5, "timed out after 5 s", "started"),
+        (None, 60, "could not start: ", ""),
+    ],
+    ids=["exit status", "stderr only", "timeout", "missing program"],
+)
+def test_run_step_records_each_kind_of_failure_without_raising(command, timeout, summary, printed):
+    argv = [sys.executable, *command] if command else ["no-such-program-for-check-gpu"]
+    outcome = check_gpu.run_step(check_gpu.Step("a step", argv, timeout=timeout))
+    assert isinstance(outcome, check_gpu.Outcome) and outcome.ok is False
+    assert outcome.summary.startswith(summary), outcome.summary
+    assert printed in outcome.output  # what it printed before it failed is kept for the report
+    assert outcome.seconds >= 0
+
+
+def test_the_report_keeps_the_tail_of_a_long_failing_output(tmp_path):
+    step = check_gpu.Step("long", ["cmd"])
+    long_output = "FIRST LINE\n" + "x" * (2 * check_gpu.TAIL) + "\nLAST LINE\n"
+    outcomes = [
+        check_gpu.Outcome(step, False, 1.0, "exit status 1: LAST LINE", long_output),
+        check_gpu.Outcome(check_gpu.Step("passes", ["ok"]), True, 2.0, "3 passed | fine", "all good"),
+    ]
+    text = check_gpu.write_report(outcomes, tmp_path / "r.md", "a header").read_text()
+    assert "**1 of 2 steps passed.**" in text
+    assert "| long | FAILED | 1 | exit status 1: LAST LINE |" in text
+    assert "3 passed \\| fine" in text  # a | in a summary does not break the table
+    assert "xx\nLAST LINE" in text and "FIRST LINE" not in text
+    assert len(text) < check_gpu.TAIL + 1000

@@ -78,8 +78,9 @@ def run_step(step: Step, cwd: Path = ROOT) -> Outcome:
         done = subprocess.run(
             step.command, cwd=cwd, env=env, capture_output=True, text=True, timeout=step.timeout, check=False
         )
-    except subprocess.TimeoutExpired as exc:
-        output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    except subprocess.TimeoutExpired as exc:  # what it printed before it was stopped, stdout then stderr
+        printed = [s.decode(errors="replace") if isinstance(s, bytes) else s for s in (exc.stdout, exc.stderr)]
+        output = "".join(s for s in printed if s)
         return Outcome(step, False, time.perf_counter() - tic, f"timed out after {step.timeout:.0f} s", output)
     except OSError as exc:
         return Outcome(step, False, time.perf_counter() - tic, f"could not start: {exc}")
