@@ -405,11 +405,12 @@ def _train_run(plan: TrainPlan) -> int:
         "lr": "SDLM, paper schedule" if classic else plan.lr,
         "seed": plan.seed,
         "device": str(device),
-        "best_epoch": history.best_epoch,
+        # epochs counted from 1, as every line the command prints counts them (fit's History counts from 0)
+        "best_epoch": history.best_epoch + 1,
         "best_valid_acc": history.best_valid_acc,
-        "history": history.as_dict(),
+        "history": {**history.as_dict(), "epoch": [epoch + 1 for epoch in history.epoch]},
     }
-    summary = f"best validation accuracy {100 * history.best_valid_acc:.2f}% (epoch {history.best_epoch + 1})"
+    summary = f"best validation accuracy {100 * history.best_valid_acc:.2f}% (epoch {metrics['best_epoch']})"
     if data.test is not None:
         metrics["test_loss"], metrics["test_acc"] = evaluate(
             model, eval_loader(data.test), options.get("criterion"), device=device

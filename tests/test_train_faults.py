@@ -399,7 +399,32 @@ def test_nan_keeps_the_last_good_checkpoint_and_a_lower_lr_resumes_from_it(tiny,
     ran = run_train(argv + ["--resume", "--lr", "0.0005"], capsys, monkeypatch)
     assert ran.code == 0, ran.err
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["history"]["epoch"] == [0, 1] and metrics["lr"] == 0.0005
+    assert metrics["history"]["epoch"] == [1, 2] and metrics["lr"] == 0.0005
+
+
+def _epoch_lines(out: str) -> list[str]:
+    return [line[: line.index("  train loss")] for line in out.splitlines() if line.startswith("epoch ")]
+
+
+def test_every_message_counts_epochs_from_one_as_the_epoch_lines_do(tiny, tmp_path, capsys, monkeypatch):
+    (tmp_path / "tiny").symlink_to(tiny)
+    argv = command_line(Case("", TRAIN, 1, ""), tmp_path)  # 2 epochs of 9 batches
+    with monkeypatch.context() as patch:
+        _fault_in_step(KeyboardInterrupt, 12)(tmp_path, patch)  # Ctrl-C in the second epoch
+        stopped = run_train(argv, capsys, patch)
+    assert stopped.code == 130
+    assert _epoch_lines(stopped.out) == ["epoch   1/2"]
+    assert "best.last.pt keeps epoch 1: run the same command with --resume" in stopped.err
+    assert load_checkpoint(tmp_path / "out" / "best.last.pt")["epoch"] == 0  # the file counts from 0, as fit does
+    resumed = run_train(argv + ["--resume"], capsys, monkeypatch)
+    assert resumed.code == 0, resumed.err
+    assert f"Resumed from {tmp_path / 'out' / 'best.last.pt'} after epoch 1." in resumed.out
+    assert _epoch_lines(resumed.out) == ["epoch   2/2"]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["history"]["epoch"] == [1, 2]
+    best = metrics["best_epoch"]
+    assert metrics["history"]["valid_acc"][best - 1] == metrics["best_valid_acc"]
+    assert f"(epoch {best})" in resumed.out
 
 
 def test_disk_full_leaves_the_previous_checkpoints_intact(tiny, tmp_path, capsys, monkeypatch):
