@@ -179,3 +179,55 @@ def test_the_1998_recipe_resumes_exactly_too(sample_data, tmp_path):
     resumed = run("b", 3, resume=True)
     assert _history_without_seconds(resumed) == _history_without_seconds(whole)
     assert load_checkpoint(tmp_path / "b" / "best.last.pt")["scheduler_state"]["last_epoch"] == 3
+
+
+def _adam_state_devices(optimizer: torch.optim.Optimizer) -> dict[str, set[str]]:
+    """``{name of a state entry: the device types it is on}`` over every parameter's state."""
+    devices: dict[str, set[str]] = {}
+    for state in optimizer.state.values():
+        for name, value in state.items():
+            devices.setdefault(name, set()).add(value.device.type)
+    return devices
+
+
+@pytest.mark.filterwarnings("ignore:.*copying from a non-meta parameter")  # meta weights hold no values
+def test_a_resume_puts_the_optimizer_state_beside_the_models_parameters(sample_data, tmp_path):
+    """Checkpoints load to the CPU; the optimizer moves its state to each parameter's device itself.
+
+    The ``meta`` device stands in for a GPU here: the resumed model lives there,
+    and so must Adam's running averages, or the first step would mix devices.
+    """
+    train_loader = TensorLoader(sample_data.train, 256, shuffle=True, seed=0)
+    valid_loader = TensorLoader(sample_data.valid, 1000)
+    best = tmp_path / "best.pt"
+    fit(LeNet5(), train_loader, valid_loader, 1, checkpoint=best, progress=False, log=None)
+    saved = load_checkpoint(best)
+    assert {t.device.type for s in saved["optimizer_state"]["state"].values() for t in s.values()} == {"cpu"}
+
+    model = LeNet5().to("meta")
+    optimizer = torch.optim.Adam(model.parameters())
+    lines = []
+    # 1 epoch already trained, 1 asked for: fit restores everything and has nothing left to train
+    fit(model, train_loader, valid_loader, 1, optimizer=optimizer, device="meta", checkpoint=best, resume=True,
+        progress=False, log=lines.append)  # fmt: skip
+    assert lines == [f"Resumed from {tmp_path / 'best.last.pt'} after epoch 1."]
+    assert len(optimizer.state) == len(list(model.parameters()))
+    devices = _adam_state_devices(optimizer)
+    assert devices["exp_avg"] == {"meta"} and devices["exp_avg_sq"] == {"meta"}
+    assert devices["step"] == {"cpu"}  # Adam keeps its step count on the CPU unless told otherwise
+    assert all(p.device.type == "meta" for p in model.parameters())
+
+
+@pytest.mark.cuda
+def test_a_run_saved_on_the_cpu_resumes_on_the_gpu(sample_data, tmp_path):
+    train_loader = TensorLoader(sample_data.train, 256, shuffle=True, seed=0)
+    valid_loader = TensorLoader(sample_data.valid, 1000)
+    best = tmp_path / "best.pt"
+    fit(LeNet5(), train_loader, valid_loader, 1, checkpoint=best, progress=False, log=None)
+    model = LeNet5().to("cuda")
+    optimizer = torch.optim.Adam(model.parameters())
+    history = fit(model, train_loader, valid_loader, 2, optimizer=optimizer, device="cuda", checkpoint=best,
+                  resume=True, progress=False, log=None)  # fmt: skip
+    assert history.epoch == [0, 1] and history.train_loss[1] < history.train_loss[0]
+    assert _adam_state_devices(optimizer)["exp_avg"] == {"cuda"}
+    assert load_checkpoint(tmp_path / "best.last.pt")["epoch"] == 1
