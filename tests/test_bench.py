@@ -1,6 +1,7 @@
 """The speed benchmark: its quick mode's structure and the agreement of every variant (never its speed)."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -236,3 +237,31 @@ def test_memory_default_is_passed_through_and_named_in_the_command(tmp_path):
     }
     assert result["command"].endswith("--memory default")
     assert {r["variant"] for r in result["rows"]} == {"seed", "fused_blocks"}
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_the_cudnn_autotuner_is_on_for_the_gpu_only_and_put_back_afterwards(before, monkeypatch):
+    """The benchmark turns cuDNN's autotuner on while it measures a GPU, and leaves the process as it found it."""
+    from types import SimpleNamespace
+
+    from lenet_course.bench import runner
+
+    seen = []
+
+    def run_device(result, config, device, *args):
+        seen.append((device.type, torch.backends.cudnn.benchmark))
+        if device.type == "cuda" and config.seed == 1:
+            raise RuntimeError("the GPU fell over")
+
+    monkeypatch.setattr(runner, "_run_device", run_device)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", before)
+    data = SimpleNamespace(source="none", train=[0] * 4, eval=[0] * 4)
+    config = runner.BenchConfig(devices=("cpu", "cuda"), rounds=1, round_seconds=0.0, seed=0)
+    runner._run(config, data, log=lambda _msg: None)
+    assert seen == [("cpu", before), ("cuda", True)]
+    assert torch.backends.cudnn.benchmark is before
+    seen.clear()
+    with pytest.raises(RuntimeError, match="the GPU fell over"):
+        runner._run(replace(config, seed=1), data, log=lambda _msg: None)
+    assert seen == [("cpu", before), ("cuda", True)]
+    assert torch.backends.cudnn.benchmark is before  # put back when the run fails too
