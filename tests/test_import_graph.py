@@ -108,3 +108,33 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path
     assert cycle[0] == cycle[-1] and set(cycle) == {"pkg.sub.steps", "pkg.sub.graphs"}
     (package / "sub" / "steps.py").write_text("class Run:\n    pass\n")
     assert find_cycle(import_graph(package)) is None
+
+
+def test_every_form_of_import_is_read_as_an_edge_to_the_right_module(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "from .a import f\n",
+        "a.py": "def f():\n    pass\n",
+        "b.py": "from . import a\nimport json\n",  # a submodule by `from . import`; the standard library is no edge
+        "c.py": "import pkg.b\nfrom pkg import a as alias\n",  # absolute forms
+        "sub/__init__.py": "from .. import b\n",  # a package's own `.` is itself
+        "sub/d.py": "from ..a import f\nfrom . import e\nfrom .e import g\n",
+        "sub/e.py": "from .. import f\n\ndef g():\n    from ..c import pkg\n",  # a name of pkg; in a function
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    assert import_graph(package) == {
+        "pkg": {"pkg.a"},
+        "pkg.a": set(),
+        "pkg.b": {"pkg.a"},
+        "pkg.c": {"pkg.a", "pkg.b"},
+        "pkg.sub": {"pkg.b"},
+        "pkg.sub.d": {"pkg.a", "pkg.sub.e"},
+        "pkg.sub.e": {"pkg", "pkg.c"},
+    }
+    assert find_cycle(import_graph(package)) is None
+    (package / "a.py").write_text("from .sub import d\n")  # a -> sub.d -> sub.e -> pkg -> a
+    cycle = find_cycle(import_graph(package))
+    assert cycle is not None and cycle[0] == cycle[-1]
+    assert {"pkg.a", "pkg.sub.d"} <= set(cycle)
