@@ -192,7 +192,10 @@ def check_train(args: argparse.Namespace) -> TrainPlan:
     try:
         device = _device(args.device)
     except (ValueError, RuntimeError) as exc:
-        raise CommandFailed(f"--device {args.device}: {_first_line(exc)}") from None
+        reason = _first_line(exc)
+        if "device type at start of device string" in reason:  # PyTorch's list of every device type it knows
+            reason = "not a device name; use auto, cpu, cuda (or cuda:0, cuda:1, ...) or mps"
+        raise CommandFailed(f"--device {args.device}: {reason}") from None
     _check_data_source(args.data)
     plan = TrainPlan(
         model=args.model,

@@ -266,7 +266,8 @@ CASES = [
     Case("no command", [], 2, "the following arguments are required: COMMAND", command=""),
     Case("unknown command", [], 2, "argument COMMAND: invalid choice: 'fly'", command="fly"),
     # -- checked before any data is loaded: exit status 1
-    Case("unknown device", ["--device", "gpu"], 1, "--device gpu: "),
+    Case("unknown device", ["--device", "gpu"], 1,
+         "--device gpu: not a device name; use auto, cpu, cuda (or cuda:0, cuda:1, ...) or mps"),
     Case("out is a file", ["--out", "TMP/file.txt"], 1, "--out ", also=["file.txt is a file, not a folder"],
          prepare=lambda tmp, mp: (tmp / "file.txt").write_text("notes")),
     Case("out inside a file", ["--out", "TMP/file.txt/run"], 1,
