@@ -29,7 +29,7 @@ INSTALL_DEPS := pyproject.toml $(LOCKFILE)
 endif
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with lenet_course/instructor/nbval_sanitize.cfg
 
-.PHONY: help install lab lab-solutions test test-unit test-notebooks test-browser lint format train notebooks release grade bench book lock clean FORCE
+.PHONY: help install lab lab-solutions test test-unit test-notebooks test-browser lint format train notebooks release grade bench check-gpu book lock clean FORCE
 
 help:
 	@echo "make lab             open your workbook in JupyterLab (creates .venv and workbook/ on first use)"
@@ -39,6 +39,7 @@ help:
 	@echo "make release         write the learner version of the chapters into release/"
 	@echo "make grade           grade learners' notebooks in submissions/ (SUBMISSIONS=folder)"
 	@echo "make bench           compare the seed article's pipeline with the course's fast path"
+	@echo "make check-gpu       on a machine with a CUDA GPU: CUDA tests, every chapter on the GPU, a quick bench"
 	@echo "make test-browser    only the JupyterLab-in-Chromium tests"
 	@echo "make notebooks       re-execute every chapter in place (for course authors)"
 	@echo "make book            render every chapter into a static site, book/_build/html/index.html"
@@ -130,6 +131,10 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 FORCE:
+
+# One report, artifacts/check-gpu/report.md; says so and succeeds where there is no GPU.
+check-gpu: $(STAMP)
+	$(PY) tools/check_gpu.py
 
 clean:
 	rm -rf runs release grading artifacts bench-results .pytest_cache book/_build

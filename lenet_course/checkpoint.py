@@ -1,14 +1,20 @@
-"""Saving and loading training checkpoints, atomically.
+"""Saving and loading training checkpoints, atomically, with everything an exact resume needs.
 
 Introduced in chapter 8 (``08_training_loop.ipynb``). A checkpoint is written
 to a temporary file beside its target, flushed to disk, then renamed over the
 target in one step, so a run interrupted mid-save leaves the previous
 checkpoint intact, never a half-written one.
+
+``fit`` stores in it the model, the optimizer (and scheduler), the history,
+the training loader's position (``loader_state``) and the random number
+generators' states (:func:`random_state`): everything the next epoch depends
+on, so that a resumed run continues exactly as an uninterrupted one would.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,13 +22,27 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "atomic_write"]
+__all__ = [
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "atomic_write",
+    "random_state",
+    "restore_random_state",
+]
 
 FORMAT = "lenet_course.checkpoint/1"
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: missing, corrupt, or for another model."""
+    """A checkpoint that cannot be used: missing, corrupt, or for another model.
+
+    ``path`` is the file; ``reason`` what is wrong with it, without advice (for callers that give their own).
+    """
+
+    def __init__(self, message: str, path: Path | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.path, self.reason = path, reason or message
 
 
 def atomic_write(path: str | Path, write) -> Path:
@@ -36,6 +56,9 @@ def atomic_write(path: str | Path, write) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a folder made read-only: say which file could not be written
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -72,14 +95,16 @@ def load_checkpoint(
     """Read a checkpoint, restoring ``model`` and ``optimizer`` when given; returns its contents."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}; train first, or check the path")
+        raise CheckpointError(f"no checkpoint at {path}; train first, or check the path", path, "missing")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint ({reason}); delete it and train again") from None
+        detail = str(exc).strip().splitlines()[0].split(". ")[0][:120] if str(exc).strip() else type(exc).__name__
+        reason = f"{path} is not a readable checkpoint ({detail})"
+        raise CheckpointError(f"{reason}; delete it and train again", path, reason) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a lenet_course checkpoint; pass a file written by save_checkpoint or fit")
+        reason = f"{path} is not a lenet_course checkpoint"
+        raise CheckpointError(f"{reason}; pass a file written by save_checkpoint or fit", path, reason)
     if model is not None:
         if state["model_class"] != type(model).__name__:
             raise CheckpointError(
@@ -92,5 +117,40 @@ def load_checkpoint(
                 f"{path} does not fit this {type(model).__name__}: {str(exc).splitlines()[0]}"
             ) from None
     if optimizer is not None and state.get("optimizer_state") is not None:
-        optimizer.load_state_dict(state["optimizer_state"])
+        try:
+            optimizer.load_state_dict(state["optimizer_state"])
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"{path} holds the state of another optimizer ({str(exc).splitlines()[0][:120]}); "
+                "resume with the settings the run was started with"
+            ) from None
     return state
+
+
+def random_state() -> dict:
+    """The states of every random number generator a training step may draw from: Python's, NumPy's, PyTorch's."""
+    import numpy as np
+
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": [name, keys.tolist(), pos, has_gauss, cached],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_random_state(state: dict) -> None:
+    """Put back the generators' states saved by :func:`random_state` (CUDA's only where there are as many GPUs)."""
+    import numpy as np
+
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"].cpu())
+    cuda = state.get("cuda")
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in cuda])

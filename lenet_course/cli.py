@@ -1,11 +1,19 @@
 """The command line: ``python -m lenet_course <command>`` (or ``lenet-course``).
 
+Used by ``make train``, ``make bench``, ``make release`` and ``make grade``,
+and by anyone training outside a notebook (chapter 8 shows ``fit``, which
+``train`` runs).
+
 Every command is declared here: its options, and their defaults, resolved
 once, at this entry point, and passed down as plain arguments (nothing is
 written back into ``args``). The work itself lives in the module that owns
 it: :mod:`~lenet_course.training` (``train``), :mod:`~lenet_course.paper.reproduce`,
 :mod:`~lenet_course.bench`, :mod:`~lenet_course.workbook` (``lab``),
 :mod:`~lenet_course.instructor.release` and :mod:`~lenet_course.instructor.grade`.
+
+A mistake a user can act on is reported in one line that names the option
+and says what to do, before any long work starts (``train`` checks every
+option and path before it loads the data); ``--debug`` shows the traceback.
 
 ``--device`` means the same in every command: ``auto`` (the default) is this
 machine's best device (CUDA, then Apple's MPS, then the CPU); otherwise a
@@ -17,14 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["main", "grade_main", "build_parser", "lab_command", "COMMANDS"]
-
-EVAL_BATCH_SIZE = 1024  # images per evaluation batch, for every command
 
 
 def _positive(kind: type) -> Callable[[str], float]:
@@ -73,6 +82,27 @@ TRAIN_DEFAULTS = {  # (epochs, batch size) of each model when the user gives non
     "modern": (10, 32),  # the seed article's
     "classic": (20, 16),  # the paper's 20 passes; the batch size the recipe is tuned for
 }
+MODEL_CLASS = {"modern": "LeNet5", "classic": "LeNet5Classic"}
+DEFAULT_LR = 1e-3
+MAX_EPOCHS, MAX_BATCH_SIZE, MAX_LR = 1_000, 65_536, 1.0
+CHANCE_MARGIN = 0.02  # a run whose best validation accuracy is within this of the majority class's share failed
+
+
+def _bounded(kind: type, what: str, low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite ``kind`` from ``low`` to ``high``, or one line saying what was expected."""
+    wanted = f"expected {what}, got"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{wanted} {text!r}") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            raise argparse.ArgumentTypeError(f"{wanted} {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _train_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,19 +114,23 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
         "(default modern)",
     )
     p.add_argument(
-        "--epochs", type=_positive(int), default=None, help="passes over the training set (default 10; 20 for classic)"
+        "--epochs",
+        type=_bounded(int, f"a whole number of epochs from 1 to {MAX_EPOCHS:,}", 1, MAX_EPOCHS),
+        default=None,
+        help="passes over the training set (default 10; 20 for classic)",
     )
     p.add_argument(
         "--batch-size",
-        type=_positive(int),
+        type=_bounded(int, f"a batch size from 1 to {MAX_BATCH_SIZE:,}", 1, MAX_BATCH_SIZE),
         default=None,
         help="images per step (default 32, as the seed article; 16 for classic)",
     )
     p.add_argument(
         "--lr",
-        type=_positive(float),
-        default=1e-3,
-        help="Adam's learning rate (default 0.001; --model classic uses the paper's schedule instead)",
+        type=_bounded(float, "a learning rate above 0 and at most 1 (Adam's usual is 0.001)", 0, MAX_LR, True),
+        default=None,
+        help="Adam's learning rate (default 0.001; with --resume it replaces the saved one; "
+        "--model classic uses the paper's schedule instead)",
     )
     p.add_argument(
         "--data",
@@ -105,91 +139,315 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
         "or a folder of MNIST IDX files",
     )
     _add_device(p)
-    p.add_argument("--out", type=Path, default=Path("runs/lenet5"), help="folder for the results (default runs/lenet5)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --out")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/lenet5"),
+        help="folder for the results, new or without a run in it unless --resume (default runs/lenet5)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_bounded(int, "a seed from 0 to 4,294,967,295", 0, 2**32 - 1),
+        default=42,
+        help="random seed (default 42)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+
+
+class CommandFailed(Exception):
+    """A failure the command foresaw, already worded for the user: one line, and the exit status ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """A ``train`` command with every default resolved and every value checked, before any data is loaded."""
+
+    model: str
+    epochs: int
+    batch_size: int
+    lr: float
+    lr_given: bool
+    data: str
+    device: object  # torch.device
+    out: Path
+    seed: int
+    resume: bool
+
+    @property
+    def best(self) -> Path:
+        return self.out / "best.pt"
+
+    @property
+    def last(self) -> Path:
+        return self.out / "best.last.pt"
+
+
+def check_train(args: argparse.Namespace) -> TrainPlan:
+    """Every ``train`` option resolved and checked, the paths tried for real: one clear ``CommandFailed`` if not."""
+    default_epochs, default_batch = TRAIN_DEFAULTS[args.model]
+    try:
+        device = _device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        reason = _first_line(exc)
+        if "device type at start of device string" in reason:  # PyTorch's list of every device type it knows
+            reason = "not a device name; use auto, cpu, cuda (or cuda:0, cuda:1, ...) or mps"
+        raise CommandFailed(f"--device {args.device}: {reason}") from None
+    _check_data_source(args.data)
+    plan = TrainPlan(
+        model=args.model,
+        epochs=args.epochs or default_epochs,
+        batch_size=args.batch_size or default_batch,
+        lr=args.lr or DEFAULT_LR,
+        lr_given=args.lr is not None,
+        data=args.data,
+        device=device,
+        out=args.out,
+        seed=args.seed,
+        resume=args.resume,
+    )
+    _check_writable_folder(plan.out)
+    if plan.resume:
+        _check_resume(plan)
+    elif plan.best.exists() or plan.last.exists():
+        raise CommandFailed(
+            f"--out {plan.out} already holds a run ({plan.best.name}); pass --resume to continue it, "
+            "or choose another --out to start afresh"
+        )
+    return plan
+
+
+def _check_data_source(value: str) -> None:
+    """``--data`` (or ``LENET_COURSE_DATA``) names a source ``load_mnist`` knows, or a folder holding IDX files."""
+    from .data import find_idx_files
+
+    name, source = "--data", value
+    if value == "auto" and os.environ.get("LENET_COURSE_DATA"):
+        name, source = "LENET_COURSE_DATA", os.environ["LENET_COURSE_DATA"]
+    if source in {"auto", "sample", "download"}:
+        return
+    root = Path(source).expanduser()
+    if not root.exists():
+        raise CommandFailed(f"{name} {source}: no such folder; pass the folder of MNIST IDX files, or --data sample")
+    if not root.is_dir():
+        raise CommandFailed(f"{name} {source}: a file, not a folder; pass the folder that holds the IDX files")
+    if not find_idx_files(root):
+        raise CommandFailed(
+            f"{name} {source}: no MNIST IDX files (train-images-idx3-ubyte[.gz] and friends) in it, in raw/ "
+            "or in MNIST/raw/; pass the folder that holds them, or --data sample"
+        )
+
+
+def _check_writable_folder(out: Path) -> None:
+    """``--out`` is a folder this process can write to: made if need be, and tried with a file (root ignores modes)."""
+    if out.exists() and not out.is_dir():
+        raise CommandFailed(f"--out {out} is a file, not a folder; name a folder for the results")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-") as probe:
+            probe.write(b"lenet_course")
+            probe.flush()
+    except OSError as exc:
+        reason = exc.strerror or _first_line(exc)
+        raise CommandFailed(
+            f"--out {out} is not a folder this run can write to ({reason}); choose another --out"
+        ) from None
+
+
+def _check_resume(plan: TrainPlan) -> None:
+    """The checkpoints ``--resume`` needs are there, readable, of this model, with epochs left to train."""
+    from .checkpoint import CheckpointError, load_checkpoint
+
+    if not plan.best.exists() and not plan.last.exists():
+        raise CommandFailed(
+            f"--resume: no checkpoint in {plan.out} (best.pt, best.last.pt); train without --resume first, "
+            "or name the run's folder with --out"
+        )
+    states = {}
+    for path in (plan.last, plan.best):
+        if not path.exists():
+            continue
+        try:
+            states[path] = load_checkpoint(path)
+        except CheckpointError as exc:
+            if path == plan.last and plan.best.exists():
+                raise CommandFailed(
+                    f"--resume: {exc.reason}; delete it to resume from {plan.best.name} (the best epoch so far, "
+                    "an earlier one), or start afresh in another --out"
+                ) from None
+            raise CommandFailed(
+                f"--resume: {exc.reason}: it holds the best model so far, which the run needs; "
+                "restore it, or start afresh in another --out"
+            ) from None
+    if plan.best not in states:
+        raise CommandFailed(
+            f"--resume: {plan.best} is missing: it holds the best model so far, which the run needs; "
+            "restore it, or start afresh in another --out"
+        )
+    source = states.get(plan.last, states[plan.best])
+    expected = MODEL_CLASS[plan.model]
+    if source["model_class"] != expected:
+        other = next(name for name, cls in MODEL_CLASS.items() if cls == source["model_class"])
+        raise CommandFailed(
+            f"--resume: the run in {plan.out} trains a {source['model_class']}; pass --model {other} to continue it"
+        )
+    trained = source["epoch"] + 1
+    if trained >= plan.epochs:
+        raise CommandFailed(
+            f"--resume: the run in {plan.out} has already trained {trained} epochs; "
+            f"pass --epochs with more than {trained} to train it further"
+        )
 
 
 def _train(args: argparse.Namespace) -> int:
     """LeNet-5 end to end: ``best.pt`` (and ``best.last.pt``), ``metrics.json``, ``losses.png``, ``gallery.png``."""
+    import torch
+
+    from .training import TrainingDiverged
+
+    plan = check_train(args)  # every option and path checked before the data is loaded
+    try:
+        return _train_run(plan)
+    except KeyboardInterrupt:
+        raise CommandFailed(_interrupted(plan), code=130) from None
+    except TrainingDiverged as exc:
+        if plan.model == "classic":
+            advice = f"train again with a smaller --batch-size (it was {plan.batch_size}) in a new --out"
+        else:
+            advice = f"lower --lr (it was {plan.lr:g}) and run again with --resume"
+        kept = f"{plan.out} keeps epoch {exc.last_good + 1}, the last good one; " if exc.last_good is not None else ""
+        raise CommandFailed(
+            f"the {exc.what} loss became {exc.value} in epoch {exc.epoch + 1}: the steps are too large. {kept}{advice}"
+        ) from exc
+    except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
+        raise CommandFailed(
+            f"out of memory ({_first_line(exc)}); lower --batch-size (it was {plan.batch_size})"
+        ) from exc
+    except OSError as exc:
+        if exc.filename is None or plan.out.resolve() not in Path(exc.filename).resolve().parents:
+            raise
+        raise CommandFailed(
+            f"cannot write {exc.filename}: {exc.strerror}. The checkpoints written before are intact: "
+            "make room (or fix the folder) and run the same command with --resume"
+        ) from exc
+
+
+def _interrupted(plan: TrainPlan) -> str:
+    from .checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        epoch = load_checkpoint(plan.last)["epoch"] + 1
+    except CheckpointError:
+        return "interrupted before the first epoch ended: nothing was saved"
+    return f"interrupted; {plan.last} keeps epoch {epoch}: run the same command with --resume to continue"
+
+
+def _train_run(plan: TrainPlan) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import torch
 
     from .checkpoint import load_checkpoint
-    from .data import TensorLoader, load_mnist
+    from .data import EVAL_BATCH_SIZE, TensorLoader, load_mnist
     from .environment import environment_report, setup
     from .models import LeNet5
     from .plots import plot_history, prediction_gallery
     from .training import evaluate, fit
 
-    default_epochs, default_batch = TRAIN_DEFAULTS[args.model]
-    epochs = args.epochs or default_epochs
-    batch_size = args.batch_size or default_batch
-    classic = args.model == "classic"
-    device = setup(args.seed, None if args.device == "auto" else args.device, quiet=True)
-    data = load_mnist(args.data)  # says where the data came from
+    classic = plan.model == "classic"
+    device = setup(plan.seed, str(plan.device), quiet=True)
+    data = load_mnist(plan.data)  # says where the data came from, and warns about the classes' balance
     print(environment_report(device))
     if classic:  # the 1998 network: SDLM, the paper's eta schedule, the MAP loss (see paper/recipe.py)
         from .paper.network import LeNet5Classic, classic_loader
         from .paper.recipe import paper_recipe
 
-        model = LeNet5Classic(seed=args.seed).to(device)
-        recipe = paper_recipe(model, data.train, batch_size=batch_size, seed=args.seed, device=device)
+        model = LeNet5Classic(seed=plan.seed).to(device)
+        recipe = paper_recipe(model, data.train, batch_size=plan.batch_size, seed=plan.seed, device=device)
         train_loader, options = recipe.train_loader, recipe.fit_kwargs()
 
         def eval_loader(split):
             return classic_loader(split, batch_size=EVAL_BATCH_SIZE, device=device)
     else:
         model = LeNet5().to(device)
-        train_loader = TensorLoader(data.train, batch_size, shuffle=True, seed=args.seed, device=device)
-        options = dict(lr=args.lr)
+        train_loader = TensorLoader(data.train, plan.batch_size, shuffle=True, seed=plan.seed, device=device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr)
+
+        def keep_lr(epoch: int) -> None:  # the command's --lr, also after a resume restored the saved one
+            for group in optimizer.param_groups:
+                group["lr"] = plan.lr
+
+        options = dict(optimizer=optimizer, before_epoch=keep_lr if plan.lr_given else None)
 
         def eval_loader(split):
             return TensorLoader(split, EVAL_BATCH_SIZE, device=device)
 
     valid_loader = eval_loader(data.valid)
-    args.out.mkdir(parents=True, exist_ok=True)
-    best = args.out / "best.pt"
     history = fit(
         model,
         train_loader,
         valid_loader,
-        epochs,
+        plan.epochs,
         device=device,
-        checkpoint=best,
-        resume=args.resume,
+        checkpoint=plan.best,
+        resume=plan.resume,
         progress=sys.stderr.isatty(),
         **options,
     )
-    load_checkpoint(best, model, map_location=device)
+    load_checkpoint(plan.best, model, map_location=device)
     metrics = {
         "model": type(model).__name__,
         "data": data.summary(),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": "SDLM, paper schedule" if classic else args.lr,
-        "seed": args.seed,
+        "epochs": plan.epochs,
+        "batch_size": plan.batch_size,
+        "lr": "SDLM, paper schedule" if classic else plan.lr,
+        "seed": plan.seed,
         "device": str(device),
-        "best_epoch": history.best_epoch,
+        # epochs counted from 1, as every line the command prints counts them (fit's History counts from 0)
+        "best_epoch": history.best_epoch + 1,
         "best_valid_acc": history.best_valid_acc,
-        "history": history.as_dict(),
+        "history": {**history.as_dict(), "epoch": [epoch + 1 for epoch in history.epoch]},
     }
-    summary = f"best validation accuracy {100 * history.best_valid_acc:.2f}% (epoch {history.best_epoch + 1})"
+    summary = f"best validation accuracy {100 * history.best_valid_acc:.2f}% (epoch {metrics['best_epoch']})"
     if data.test is not None:
         metrics["test_loss"], metrics["test_acc"] = evaluate(
             model, eval_loader(data.test), options.get("criterion"), device=device
         )
         summary += f"; test accuracy {100 * metrics['test_acc']:.2f}% on {len(data.test):,} images"
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    plot_history(history).savefig(args.out / "losses.png", dpi=100)
+    (plan.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    plot_history(history).savefig(plan.out / "losses.png", dpi=100)
     gallery = valid_loader.images[:50], valid_loader.labels[:50]
-    prediction_gallery(model, *gallery, n=50, classes=data.classes).savefig(args.out / "gallery.png", dpi=100)
+    prediction_gallery(model, *gallery, n=50, classes=data.classes).savefig(plan.out / "gallery.png", dpi=100)
     plt.close("all")
     print(summary)
-    print(f"Saved {best.name}, metrics.json, losses.png and gallery.png in {args.out}")
+    print(f"Saved {plan.best.name}, metrics.json, losses.png and gallery.png in {plan.out}")
+    _check_better_than_chance(plan, data, history.best_valid_acc)
     return 0
+
+
+def _check_better_than_chance(plan: TrainPlan, data, best_valid_acc: float) -> None:
+    """A run whose best validation accuracy is no better than always answering the most frequent class failed."""
+    import torch
+
+    counts = torch.bincount(data.valid.labels)
+    chance = counts.max().item() / len(data.valid)
+    if best_valid_acc > chance + CHANCE_MARGIN:
+        return
+    if sum(1 for n in data.train.class_counts() if n) == 1:
+        advice = "the training labels hold a single class: check the label file"
+    elif plan.model == "classic":
+        advice = "check the labels, or train longer (--epochs)"
+    else:
+        advice = f"lower --lr (it was {plan.lr:g}), or train longer (--epochs)"
+    raise CommandFailed(
+        f"the run ended no better than chance: best validation accuracy {100 * best_valid_acc:.2f}%, where always "
+        f"answering the most frequent class scores {100 * chance:.2f}%; {advice} (results in {plan.out})"
+    )
 
 
 # ---------------------------------------------------------------- reproduce
@@ -228,7 +486,13 @@ def _reproduce(args: argparse.Namespace) -> int:
     from .environment import environment_report, setup
     from .paper.reproduce import reproduce
 
-    device = setup(args.seed, None if args.device == "auto" else args.device, quiet=True)
+    try:
+        device = _device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        raise CommandFailed(f"--device {args.device}: {_first_line(exc)}") from None
+    _check_data_source(args.data or "auto")  # checked before the data is loaded, as for train
+    _check_writable_folder(args.out)
+    device = setup(args.seed, str(device), quiet=True)
     data = load_mnist(args.data, seed=args.seed)  # says where the data came from
     print(environment_report(device))
     reproduce(
@@ -329,11 +593,11 @@ def _bench_command_line(args: argparse.Namespace) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import format_table, run_benchmark, write_json
+    from .bench import BenchConfig, format_table, run_benchmark, write_json
 
-    devices = [str(_device(name.strip())) for name in args.device.split(",") if name.strip()]
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
-    result = run_benchmark(
+    devices = tuple(str(_device(name.strip())) for name in args.device.split(",") if name.strip())
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip()) if args.variants else None
+    config = BenchConfig(
         devices=devices,
         batch_sizes=args.batch_sizes or (32, 256, 1024),
         quick=args.quick,
@@ -345,14 +609,14 @@ def _bench(args: argparse.Namespace) -> int:
         round_seconds=args.round_seconds,
         epoch=False if args.no_epoch else None,
         memory=args.memory,
-        log=print,
     )
-    result["command"] = _bench_command_line(args)
+    result = run_benchmark(config, log=print)
+    result.command = _bench_command_line(args)
     print()
     print(format_table(result))
     if args.json:
         print(f"\nwrote {write_json(result, args.json)}")
-    return 0 if all(c["ok"] for c in result["checks"]) else 1
+    return 0 if all(c.ok for c in result.checks) else 1
 
 
 # ---------------------------------------------------------------- lab
@@ -597,28 +861,60 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (what was wrong, where to read more) instead of the usage text."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _debug_flag(p: argparse.ArgumentParser, default=False) -> None:
+    p.add_argument("--debug", action="store_true", default=default, help="show the full traceback when something fails")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m lenet_course", description="LeNet-5, built step by step in PyTorch."
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _Parser(prog="python -m lenet_course", description="LeNet-5, built step by step in PyTorch.")
+    _debug_flag(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (help_text, add_arguments, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_arguments(p)
+        _debug_flag(p, default=argparse.SUPPRESS)  # before or after the command name
         p.set_defaults(run=run)
     return parser
 
 
+# errors a user can act on: reported in one line, not a traceback (--debug shows it)
+FORESEEN = (ValueError, OSError, RuntimeError, ArithmeticError, MemoryError)
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message in one line: a file error as ``file: reason``, else the message's first line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _run(args: argparse.Namespace) -> int:
+    debug = getattr(args, "debug", False)
     try:
         return int(args.run(args) or 0)
+    except CommandFailed as exc:
+        if debug:
+            raise
+        print(str(exc) if exc.code == 130 else f"error: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
+        if debug:
+            raise
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
-        # errors a user can act on: one line, not a traceback
-        print(f"error: {exc}", file=sys.stderr)
+    except FORESEEN as exc:
+        if debug:
+            raise
+        print(f"error: {_first_line(exc)}", file=sys.stderr)
         return 1
 
 
@@ -628,7 +924,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade_main(argv: list[str] | None = None) -> int:
     """The ``lenet-grade`` console script: ``python -m lenet_course grade`` under a name of its own."""
-    parser = argparse.ArgumentParser(prog="lenet-grade", description=COMMANDS["grade"][0])
+    parser = _Parser(prog="lenet-grade", description=COMMANDS["grade"][0])
     _grade_arguments(parser)
+    _debug_flag(parser)
     parser.set_defaults(run=_grade)
     return _run(parser.parse_args(argv))

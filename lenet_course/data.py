@@ -47,6 +47,8 @@ __all__ = [
     "load_sample",
     "find_idx_files",
     "stratified_split",
+    "default_valid_size",
+    "class_balance_warning",
     "MNIST_CLASSES",
     "FASHION_CLASSES",
     "mnist_transform",
@@ -55,7 +57,10 @@ __all__ = [
     "shuffled_indices",
     "make_loader",
     "TensorLoader",
+    "EVAL_BATCH_SIZE",
 ]
+
+EVAL_BATCH_SIZE = 1024  # images per batch wherever a split is only evaluated (no gradients to keep)
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = [
@@ -160,8 +165,15 @@ def _split_from_files(pair: tuple[Path, Path]) -> Split:
 def stratified_split(split: Split, valid_size: int, seed: int = 0) -> tuple[Split, Split]:
     """Hold out ``valid_size`` images, the same share of every class, chosen with ``seed``."""
     n = len(split)
+    if n < 2:
+        raise ValueError(
+            f"cannot hold out validation images from {n} training image{'s' if n != 1 else ''}: at least 2 are needed"
+        )
     if not 0 < valid_size < n:
-        raise ValueError(f"valid_size must be between 1 and {n - 1} for {n:,} images, got {valid_size}")
+        raise ValueError(
+            f"cannot hold out {valid_size:,} validation images from {n:,} training images: "
+            f"valid_size must be between 1 and {n - 1:,}"
+        )
     generator = torch.Generator().manual_seed(seed)
     counts = torch.bincount(split.labels, minlength=10)
     take = torch.floor(counts.double() * valid_size / n).long()
@@ -184,6 +196,35 @@ def stratified_split(split: Split, valid_size: int, seed: int = 0) -> tuple[Spli
         idx = idx[torch.randperm(len(idx), generator=generator)]
         parts.append(Split(split.images[idx], split.labels[idx]))
     return parts[0], parts[1]
+
+
+def class_balance_warning(split: Split, classes: list[str] | None = None, what: str = "training split") -> str | None:
+    """One line if ``split`` holds a single class or classes far out of balance (10 times or more), else ``None``."""
+    counts = split.class_counts()
+    names = classes or [str(c) for c in range(len(counts))]
+    present = [c for c, n in enumerate(counts) if n]
+    if not present:
+        return None
+    if len(present) == 1:
+        c = present[0]
+        return (
+            f"the {what} holds one class only ({names[c]}, {counts[c]:,} images): the network can only learn to "
+            "answer it; check the label file"
+        )
+    most = max(range(len(counts)), key=lambda c: counts[c])
+    least = min(range(len(counts)), key=lambda c: counts[c])
+    if counts[most] >= 10 * max(counts[least], 1):
+        missing = [names[c] for c, n in enumerate(counts) if n == 0]
+        rare = f"class {names[least]} has {counts[least]:,}"
+        if len(missing) == 1:
+            rare = f"class {missing[0]} has none"
+        elif missing:
+            rare = f"classes {', '.join(missing)} have none"
+        return (
+            f"the {what} is far out of balance: class {names[most]} has {counts[most]:,} images, {rare}; "
+            "expect the rare classes to be missed"
+        )
+    return None
 
 
 def _sample_path() -> Path:
@@ -236,13 +277,21 @@ def _download(dataset: str, root: Path, log: Callable[[str], None]) -> dict[str,
     return find_idx_files(root, dataset)
 
 
+def default_valid_size(n: int) -> int:
+    """Validation images held out of ``n`` training images: MNIST's share (5,000 of 60,000), at least 1."""
+    return max(1, min(5000, n // 12))
+
+
 def _from_files(
     found: dict[str, tuple[Path, Path]], where: str, dataset: str, valid_size: int | None, seed: int
 ) -> MnistData:
     test = _split_from_files(found["test"]) if "test" in found else None
     if "train" in found:
         full = _split_from_files(found["train"])
-        train, valid = stratified_split(full, valid_size or 5000, seed)
+        try:
+            train, valid = stratified_split(full, valid_size or default_valid_size(len(full)), seed)
+        except ValueError as exc:
+            raise ValueError(f"{found['train'][0]}: {exc}") from None
         return MnistData(train, valid, test, where, dataset)
     # only the test files: train on the embedded sample, report on the real test set
     train, valid = stratified_split(load_sample(), valid_size or 1000, seed)
@@ -260,8 +309,10 @@ def load_mnist(
 
     ``data`` is a folder, ``"sample"`` (the embedded 5,000 digits), ``"download"``
     or ``"auto"`` (the default, also read from ``LENET_COURSE_DATA``).
-    ``valid_size`` defaults to 5,000 of full MNIST's 60,000 training images, or
-    1,000 of the sample's 5,000. Prints one line saying what it loaded.
+    ``valid_size`` defaults to MNIST's share, 5,000 of full MNIST's 60,000
+    training images (one in twelve of a smaller file), or 1,000 of the
+    sample's 5,000. Prints one line saying what it loaded, and a warning if
+    the training split holds one class or classes far out of balance.
     """
     if dataset not in _TORCHVISION_FOLDER:
         raise ValueError(f"dataset must be 'mnist' or 'fashion', got {dataset!r}")
@@ -298,6 +349,9 @@ def load_mnist(
                 raise DataNotFoundError(f"the {dataset} download failed and no copy was found in {_cache_dir()}")
             result = _sample_result(dataset, valid_size, seed)
     log(result.summary())
+    warning = class_balance_warning(result.train, result.classes)
+    if warning:
+        log(f"warning: {warning}")
     return result
 
 
@@ -366,6 +420,13 @@ class SeededShuffle(Sampler[int]):
         self.epoch += 1
         return iter(order.tolist())
 
+    def state_dict(self) -> dict:
+        """Where it is in its sequence of epochs (``fit`` saves it in a checkpoint, to resume exactly)."""
+        return {"epoch": self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = int(state["epoch"])
+
 
 def make_loader(
     split: Split,
@@ -421,6 +482,13 @@ class TensorLoader:
     def __len__(self) -> int:
         n = len(self.labels)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def state_dict(self) -> dict:
+        """Where it is in its sequence of shuffled epochs (``fit`` saves it in a checkpoint, to resume exactly)."""
+        return {"epoch": self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = int(state["epoch"])
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)

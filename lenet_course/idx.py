@@ -1,5 +1,8 @@
 """Reading MNIST's IDX files (gzip or not), strictly.
 
+Introduced in chapter 7 (``07_mnist.ipynb``), where ``load_mnist`` reads
+them: every problem is reported against the file that holds it.
+
 The format: a 4-byte magic number (two zero bytes, a type code, the number of
 dimensions), each dimension as a big-endian int32, then the data. MNIST uses
 type 0x08 (unsigned byte): images have 3 dimensions, labels 1.
@@ -55,9 +58,17 @@ def read_idx(path: str | Path, expect_dims: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def read_images_and_labels(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a matching pair of image and label files, checking that they agree."""
+def read_images_and_labels(
+    images_path: str | Path, labels_path: str | Path, size: tuple[int, int] | None = (28, 28)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a matching pair of image and label files, checking that they agree (and that images are ``size``)."""
     images = read_idx(images_path, expect_dims=3)
+    if size is not None and images.shape[1:] != tuple(size):
+        h, w = images.shape[1:]
+        raise IdxError(
+            f"{images_path}: its images are {h}x{w} pixels, MNIST's are {size[0]}x{size[1]}; "
+            "this file is not MNIST (or was written with another shape)"
+        )
     labels = read_idx(labels_path, expect_dims=1)
     if len(images) != len(labels):
         raise IdxError(f"{images_path} has {len(images):,} images but {labels_path} has {len(labels):,} labels")

@@ -1,5 +1,8 @@
 """Pictures: curves, image grids, the prediction gallery, the confusion matrix, feature maps.
 
+Introduced in chapter 2 (``02_c1_convolution.ipynb``, the feature maps);
+chapters 7 to 10 use its image grids, curves and galleries.
+
 Every function returns a matplotlib ``Figure`` (call ``plt.show()`` in a
 notebook). Models may live on the CPU or a GPU: inputs are moved to the
 model's device and results back to the CPU, so nothing here crashes on a GPU
@@ -17,6 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from .data import EVAL_BATCH_SIZE
 from .models import predict_proba
 
 __all__ = [
@@ -131,7 +135,7 @@ def _gallery(images, labels, probs, indices, cols, title, classes) -> Figure:
     return fig
 
 
-def _probs(model: nn.Module, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+def _probs(model: nn.Module, images: torch.Tensor, batch_size: int = EVAL_BATCH_SIZE) -> torch.Tensor:
     """Class probabilities computed on the model's device, in batches, returned on the CPU."""
     device = next(model.parameters()).device
     out = [predict_proba(model, images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]

@@ -1,9 +1,11 @@
-"""Training and evaluation: the seed article's helpers, and ``fit``.
+"""Training and evaluation: one training step, one evaluation step, the seed article's helpers, and ``fit``.
 
-Introduced in chapter 8 (``08_training_loop.ipynb``). ``train``, ``validate``,
-``get_accuracy`` and ``training_loop`` keep the seed article's signatures and
-return values, so its code runs as written. ``fit`` adds what a course needs:
-a history, a progress bar, the best checkpoint and resuming.
+Introduced in chapter 8 (``08_training_loop.ipynb``). :func:`train_step` and
+:func:`eval_step` are the only places where a batch is learnt from or
+scored: the seed article's ``train``, ``validate`` and ``get_accuracy`` (kept
+with the article's signatures and return values, so that its code runs as
+written), :func:`evaluate`, :func:`fit`, the 1998 recipe (chapter 11) and
+every variant of ``python -m lenet_course bench`` call them.
 
 Every helper accepts a model returning logits (this package's models) or a
 ``(logits, probabilities)`` tuple (the seed article's model).
@@ -21,59 +23,106 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, random_state, restore_random_state, save_checkpoint
 from .models import logits_of
 
-__all__ = ["train", "validate", "get_accuracy", "training_loop", "evaluate", "predict", "History", "fit"]
+__all__ = [
+    "train_step",
+    "eval_step",
+    "train",
+    "validate",
+    "get_accuracy",
+    "training_loop",
+    "evaluate",
+    "predict",
+    "History",
+    "TrainingDiverged",
+    "fit",
+]
 
 
-def _seen(loader) -> int:
-    return len(loader.dataset)
+def train_step(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    criterion: Callable,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on the batch ``(X, y)``: clear the gradients, forward, loss, backward, step.
+
+    ``forward(X)`` computes the model's output: the model itself, or a faster
+    function of its weights (``fit``'s fused path, a compiled model). Returns
+    the batch's summed loss (before the step) and its number of correct
+    predictions, both detached and left on the device, so that a loop adds
+    them up without waiting for the device after every batch.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    out = logits_of(forward(X))
+    loss = criterion(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach() * y.size(0), (out.detach().argmax(1) == y).sum()
+
+
+def eval_step(
+    forward: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, y: torch.Tensor, criterion: Callable
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The summed loss and the number of correct predictions of the batch ``(X, y)``, without learning.
+
+    Call it under ``torch.no_grad()`` (or ``torch.inference_mode()``), with the model in ``eval()`` mode.
+    """
+    out = logits_of(forward(X))
+    return criterion(out, y) * y.size(0), (out.argmax(1) == y).sum()
+
+
+def _empty_loader(what: str) -> ValueError:
+    return ValueError(f"{what} got an empty loader: it holds no images; check the split it was built from")
+
+
+def _require_images(loader, what: str) -> None:
+    """One clear ``ValueError`` if ``loader`` holds no images (where its size can be known without iterating)."""
+    if hasattr(loader, "dataset"):
+        empty = len(loader.dataset) == 0
+    else:
+        empty = hasattr(loader, "__len__") and len(loader) == 0
+    if empty:
+        raise _empty_loader(what)
 
 
 def train(train_loader, model: nn.Module, criterion, optimizer, device):
     """One pass over ``train_loader``; returns ``(model, optimizer, epoch_loss)`` as in the seed article."""
+    _require_images(train_loader, "train()")
+    n = len(train_loader.dataset)
     model.train()
     running_loss = torch.zeros((), device=device)
     for X, y_true in train_loader:
-        optimizer.zero_grad()
         X = X.to(device)
         y_true = y_true.to(device)
-        y_hat = logits_of(model(X))
-        loss = criterion(y_hat, y_true)
-        running_loss += loss.detach() * X.size(0)
-        loss.backward()
-        optimizer.step()
-    epoch_loss = running_loss.item() / _seen(train_loader)
+        loss_sum, _ = train_step(model, X, y_true, optimizer, criterion)
+        running_loss += loss_sum
+    epoch_loss = running_loss.item() / n
     return model, optimizer, epoch_loss
 
 
 @torch.no_grad()
 def validate(valid_loader, model: nn.Module, criterion, device):
     """Mean loss over ``valid_loader`` without learning; returns ``(model, epoch_loss)``."""
+    _require_images(valid_loader, "validate()")
+    n = len(valid_loader.dataset)
     model.eval()
     running_loss = torch.zeros((), device=device)
     for X, y_true in valid_loader:
         X = X.to(device)
         y_true = y_true.to(device)
-        y_hat = logits_of(model(X))
-        running_loss += criterion(y_hat, y_true) * X.size(0)
-    return model, running_loss.item() / _seen(valid_loader)
+        loss_sum, _ = eval_step(model, X, y_true, criterion)
+        running_loss += loss_sum
+    return model, running_loss.item() / n
 
 
-@torch.no_grad()
 def get_accuracy(model: nn.Module, data_loader, device) -> float:
     """Share of correctly classified images in ``data_loader`` (0 to 1)."""
-    model.eval()
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    n = 0
-    for X, y_true in data_loader:
-        X = X.to(device)
-        y_true = y_true.to(device)
-        predicted = logits_of(model(X)).argmax(dim=1)
-        correct += (predicted == y_true).sum()
-        n += y_true.size(0)
-    return correct.item() / n
+    _require_images(data_loader, "get_accuracy()")
+    return evaluate(model, data_loader, device=device)[1]
 
 
 def training_loop(model, criterion, optimizer, train_loader, valid_loader, epochs, device, print_every=1):
@@ -106,6 +155,7 @@ def evaluate(
 
     ``forward(X)`` computes the model's output; it defaults to ``model`` itself.
     """
+    _require_images(loader, "evaluate()")
     device = device or next(model.parameters()).device
     criterion = criterion or nn.CrossEntropyLoss()
     forward = forward or model
@@ -115,10 +165,12 @@ def evaluate(
     n = 0
     for X, y in loader:
         X, y = X.to(device), y.to(device)
-        out = logits_of(forward(X))
-        loss_sum += criterion(out, y) * y.size(0)
-        correct += (out.argmax(1) == y).sum()
+        batch_loss, batch_correct = eval_step(forward, X, y, criterion)
+        loss_sum += batch_loss
+        correct += batch_correct
         n += y.size(0)
+    if n == 0:
+        raise _empty_loader("evaluate()")
     return loss_sum.item() / n, correct.item() / n
 
 
@@ -170,6 +222,31 @@ class History:
         return len(self.epoch)
 
 
+class TrainingDiverged(FloatingPointError):
+    """The loss stopped being finite during ``fit``: the checkpoints keep the last good epoch.
+
+    ``epoch`` (counted from 0) is where it happened, ``last_good`` the last
+    epoch saved (or ``None``), ``checkpoint`` the file that holds it (or ``None``).
+    """
+
+    def __init__(self, what: str, value: float, epoch: int, last_good: int | None, checkpoint: Path | None) -> None:
+        self.what, self.value, self.epoch, self.last_good, self.checkpoint = what, value, epoch, last_good, checkpoint
+        kept = ""
+        if checkpoint is not None and last_good is not None:
+            kept = f"; {checkpoint} keeps epoch {last_good + 1}, the last good one"
+        super().__init__(
+            f"the {what} loss became {value} in epoch {epoch + 1}; lower the learning rate and train again{kept}"
+        )
+
+
+def _resumable(loader):
+    """The object that knows where ``loader`` is in its sequence of epochs (itself or its sampler), or ``None``."""
+    for obj in (loader, getattr(loader, "sampler", None)):
+        if callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None)):
+            return obj
+    return None
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -191,40 +268,49 @@ def fit(
     """Train ``model`` for ``epochs`` and return its :class:`History`.
 
     - ``optimizer`` defaults to Adam with learning rate ``lr``, ``criterion``
-      to cross-entropy on logits.
+      to cross-entropy on logits. Each batch is one :func:`train_step`.
     - Training accuracy is counted on the fly during each pass (no extra
       pass over the data, unlike the seed article's loop).
     - ``checkpoint``: the best model so far (by validation accuracy) is
       saved there, and the latest state beside it as ``<name>.last.pt``,
-      both written atomically. ``resume=True`` continues from the latest.
+      both written atomically. They hold everything the next epoch depends
+      on: model, optimizer, scheduler, history, the training loader's
+      position (its ``state_dict``, or its sampler's) and the random number
+      generators. ``resume=True`` continues from the latest: on a CPU, a run
+      interrupted and resumed gives the same history, bit for bit, as one
+      never interrupted.
     - ``before_epoch(epoch)`` runs before each pass (the 1998 optimiser
       re-estimates its curvature there); ``scheduler.step()`` after it.
     - A progress bar (``tqdm.auto``: a widget in Jupyter, text in a
-      terminal) shows each pass, and ``log`` gets one line per epoch.
+      terminal) shows each pass, and ``log`` gets one line per epoch, once
+      the epoch is saved.
     - ``fused``: on a CPU, the course's ``LeNet5`` is computed by
       ``lenet_course.fast.fused.fused_forward``, the same function with fewer
-      passes over memory (about 1.6x faster at batch 256 on a 2-core CPU). ``None`` (the
-      default) does so whenever it applies, ``True`` insists, ``False``
-      always calls ``model(X)``. Other models train with channels-last
-      activations on a CPU. See ``python -m lenet_course bench``.
+      passes over memory. ``None`` (the default) does so whenever it applies,
+      ``True`` insists, ``False`` always calls ``model(X)``. Other models
+      train with channels-last activations on a CPU, and are handed back in
+      the memory format they came in, whether ``fit`` returns or raises.
+    - A loss that stops being finite raises :class:`TrainingDiverged` at the
+      end of its epoch, before that epoch is saved: the checkpoints keep the
+      last good state.
     """
     from tqdm.auto import tqdm
 
     if epochs < 0:
         raise ValueError(f"epochs must be 0 or more, got {epochs}")
+    _require_images(train_loader, "fit()")
     if device is None:
         device = next(model.parameters()).device
     device = torch.device(device)
     model.to(device)
     forward = _choose_forward(model, device, fused)
     # Other models on a CPU: convolutions run faster with their activations
-    # stored channels-last (pixel by pixel, all channels together); the
-    # weights go back to the usual layout when training ends.
+    # stored channels-last (pixel by pixel, all channels together).
+    memory_format = _memory_format(model)
     channels_last = device.type == "cpu" and forward is model
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     criterion = criterion or nn.CrossEntropyLoss()
+    position = _resumable(train_loader)
     history = History()
     start = 0
     best = Path(checkpoint) if checkpoint is not None else None
@@ -234,66 +320,92 @@ def fit(
             raise ValueError("resume=True needs the checkpoint path to resume from")
         source = last if last.exists() else best
         try:
-            state = load_checkpoint(source, model, optimizer, map_location=device)
+            # to the CPU first: the optimizer moves its state next to each parameter itself
+            state = load_checkpoint(source, model, optimizer, map_location="cpu")
         except CheckpointError as exc:
             raise CheckpointError(f"cannot resume: {exc}") from None
         history = History.from_dict(state["history"])
         start = state["epoch"] + 1
         if scheduler is not None and state.get("scheduler_state"):
             scheduler.load_state_dict(state["scheduler_state"])
+        if position is not None:
+            # a checkpoint from before loader states were saved: the loader had run one epoch per epoch trained
+            position.load_state_dict(state.get("loader_state") or {"epoch": start})
+        if state.get("rng_state") is not None:
+            restore_random_state(state["rng_state"])
         if log:
-            log(f"Resumed from {source} after epoch {state['epoch']}.")
+            log(f"Resumed from {source} after epoch {state['epoch'] + 1}.")
 
     total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
-    for epoch in range(start, epochs):
-        if before_epoch is not None:
-            before_epoch(epoch)
-        tic = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), dtype=torch.long, device=device)
-        seen = 0
-        bar = tqdm(
-            train_loader, total=total_batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False
-        )
-        for X, y in bar:
-            X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            out = logits_of(forward(X))
-            loss = criterion(out, y)
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach() * y.size(0)
-            correct += (out.detach().argmax(1) == y).sum()
-            seen += y.size(0)
-        bar.close()
-        if scheduler is not None:
-            scheduler.step()
-        train_loss = loss_sum.item() / max(seen, 1)
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(
-                f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate and train again"
-            )
-        valid_loss, valid_acc = evaluate(model, valid_loader, criterion, device, forward=forward)
-        history.epoch.append(epoch)
-        history.train_loss.append(train_loss)
-        history.train_acc.append(correct.item() / max(seen, 1))
-        history.valid_loss.append(valid_loss)
-        history.valid_acc.append(valid_acc)
-        history.seconds.append(time.perf_counter() - tic)
-        if log:
-            log(
-                f"epoch {epoch + 1:>3}/{epochs}  train loss {train_loss:.4f}  acc {100 * history.train_acc[-1]:6.2f}%"
-                f"  |  valid loss {valid_loss:.4f}  acc {100 * valid_acc:6.2f}%  ({history.seconds[-1]:.1f}s)"
-            )
-        if best is not None:
-            extra = {"scheduler_state": scheduler.state_dict()} if scheduler is not None else {}
-            if history.best_epoch == epoch:
-                save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
-            save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
     if channels_last:
-        model.to(memory_format=torch.contiguous_format)
+        model.to(memory_format=torch.channels_last)
+    try:
+        for epoch in range(start, epochs):
+            if before_epoch is not None:
+                before_epoch(epoch)
+            tic = time.perf_counter()
+            model.train()
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.long, device=device)
+            seen = 0
+            bar = tqdm(
+                train_loader,
+                total=total_batches,
+                desc=f"epoch {epoch + 1}/{epochs}",
+                disable=not progress,
+                leave=False,
+            )
+            for X, y in bar:
+                X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                batch_loss, batch_correct = train_step(forward, X, y, optimizer, criterion)
+                loss_sum += batch_loss
+                correct += batch_correct
+                seen += y.size(0)
+            bar.close()
+            if scheduler is not None:
+                scheduler.step()
+            train_loss = loss_sum.item() / max(seen, 1)
+            valid_loss, valid_acc = math.nan, math.nan
+            if math.isfinite(train_loss):
+                valid_loss, valid_acc = evaluate(model, valid_loader, criterion, device, forward=forward)
+            for what, value in (("training", train_loss), ("validation", valid_loss)):
+                if not math.isfinite(value):
+                    saved = last if last is not None and last.exists() else None
+                    raise TrainingDiverged(what, value, epoch, history.epoch[-1] if history.epoch else None, saved)
+            history.epoch.append(epoch)
+            history.train_loss.append(train_loss)
+            history.train_acc.append(correct.item() / max(seen, 1))
+            history.valid_loss.append(valid_loss)
+            history.valid_acc.append(valid_acc)
+            history.seconds.append(time.perf_counter() - tic)
+            if best is not None:
+                extra = {
+                    "loader_state": position.state_dict() if position is not None else None,
+                    "rng_state": random_state(),
+                }
+                if scheduler is not None:
+                    extra["scheduler_state"] = scheduler.state_dict()
+                if history.best_epoch == epoch:
+                    save_checkpoint(best, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+                save_checkpoint(last, model, optimizer, epoch, history.as_dict(), valid_acc=valid_acc, **extra)
+            if log:
+                log(
+                    f"epoch {epoch + 1:>3}/{epochs}  train loss {train_loss:.4f}  "
+                    f"acc {100 * history.train_acc[-1]:6.2f}%  |  valid loss {valid_loss:.4f}  "
+                    f"acc {100 * valid_acc:6.2f}%  ({history.seconds[-1]:.1f}s)"
+                )
+    finally:
+        if channels_last:
+            model.to(memory_format=memory_format)
     return history
+
+
+def _memory_format(model: nn.Module) -> torch.memory_format:
+    """``torch.channels_last`` if the model's 4-D weights are stored channels-last, else the usual layout."""
+    for p in model.parameters():
+        if p.dim() == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last):
+            return torch.channels_last
+    return torch.contiguous_format
 
 
 def _choose_forward(model: nn.Module, device: torch.device, fused: bool | None) -> Callable:

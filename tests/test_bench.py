@@ -1,6 +1,7 @@
 """The speed benchmark: its quick mode's structure and the agreement of every variant (never its speed)."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -45,6 +46,27 @@ def test_every_variant_batch_size_and_phase_is_measured_or_skipped_with_a_reason
     expected = {(n, bs, phase) for n in measured for bs in BATCH_SIZES for phase in ("train", "eval")}
     assert keys == expected
     assert len(result["rows"]) == len(expected)  # one row each, no duplicates
+
+
+def test_the_json_holds_every_field_of_every_row_and_reads_back_unchanged(quick):
+    _, result = quick
+    assert set(result) == {
+        "command", "quick", "python", "torch", "cpu_threads", "data", "model", "optimizer", "timing",
+        "compile_cache", "variants", "devices", "rows", "skipped", "checks", "compile", "epoch", "targets", "memory",
+    }  # fmt: skip
+    assert set(result["rows"][0]) == {
+        "device", "variant", "batch_size", "phase", "images_per_s", "images_per_s_median", "batches_timed",
+        "rounds", "page_faults_per_batch", "first_batch_s", "batch_s", "ratio_to_seed", "gflops", "peak_fraction",
+    }  # fmt: skip
+    assert set(result["checks"][0]) == {
+        "device", "batch_size", "variant", "reference", "images", "data_max_abs_diff", "eval_loss", "eval_correct",
+        "train_loss", "loss_after_step", "first_eval_s", "first_train_s", "max_loss_diff", "rtol", "ok",
+    }  # fmt: skip
+    assert set(result["model"]) == {"name", "forward_macs", "forward_flops", "train_flops", "note"}
+    assert {frozenset(s) for s in result["skipped"]} == {frozenset({"device", "variant", "reason"})}
+    typed = bench.BenchResult.from_dict(result)
+    assert isinstance(typed.rows[0], bench.results.Row) and isinstance(typed.checks[0], bench.results.Check)
+    assert json.loads(json.dumps(typed.to_dict())) == result
 
 
 def test_throughput_is_positive_and_ratios_are_against_the_seed_row_of_the_same_batch_size(quick):
@@ -93,7 +115,7 @@ def test_the_printed_table_shows_every_measured_variant():
     table = bench.format_table(result)
     assert "seed" in table and "logits" in table and "batch 8" in table
     assert "2/2 variant checks agree" in table
-    assert result["data"]["source"].startswith("generated")
+    assert result.data.source.startswith("generated")
 
 
 def test_seed_model_is_the_articles_and_holds_the_same_weights():
@@ -145,12 +167,12 @@ def test_bad_batch_sizes_are_refused_by_the_command_line(capsys):
     assert "expected batch sizes like 32,256,1024" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.cuda
 def test_cuda_variants_agree_with_the_seed_on_the_gpu():
     result = bench.run_benchmark(devices=["cuda"], batch_sizes=(256,), quick=True, log=None)
-    names = {c["variant"] for c in result["checks"]}
+    names = {c.variant for c in result.checks}
     assert "cuda_graph" in names
-    assert all(c["ok"] for c in result["checks"]), [c for c in result["checks"] if not c["ok"]]
+    assert all(c.ok for c in result.checks), [c for c in result.checks if not c.ok]
 
 
 @pytest.mark.parametrize("fused", [None, False])
@@ -180,7 +202,7 @@ def test_every_row_counts_its_page_faults_and_the_memory_setting_is_recorded(qui
     assert result["memory"]["freed_blocks_kept"] is keep_freed_memory()
     for row in result["rows"]:
         assert row["page_faults_per_batch"] >= 0
-    assert "page faults per training batch: batch 32:" in bench.format_table(result)
+    assert "page faults per training batch: batch 32:" in bench.format_table(bench.BenchResult.from_dict(result))
 
 
 def test_an_unknown_memory_setting_is_refused():
@@ -215,3 +237,31 @@ def test_memory_default_is_passed_through_and_named_in_the_command(tmp_path):
     }
     assert result["command"].endswith("--memory default")
     assert {r["variant"] for r in result["rows"]} == {"seed", "fused_blocks"}
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_the_cudnn_autotuner_is_on_for_the_gpu_only_and_put_back_afterwards(before, monkeypatch):
+    """The benchmark turns cuDNN's autotuner on while it measures a GPU, and leaves the process as it found it."""
+    from types import SimpleNamespace
+
+    from lenet_course.bench import runner
+
+    seen = []
+
+    def run_device(result, config, device, *args):
+        seen.append((device.type, torch.backends.cudnn.benchmark))
+        if device.type == "cuda" and config.seed == 1:
+            raise RuntimeError("the GPU fell over")
+
+    monkeypatch.setattr(runner, "_run_device", run_device)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", before)
+    data = SimpleNamespace(source="none", train=[0] * 4, eval=[0] * 4)
+    config = runner.BenchConfig(devices=("cpu", "cuda"), rounds=1, round_seconds=0.0, seed=0)
+    runner._run(config, data, log=lambda _msg: None)
+    assert seen == [("cpu", before), ("cuda", True)]
+    assert torch.backends.cudnn.benchmark is before
+    seen.clear()
+    with pytest.raises(RuntimeError, match="the GPU fell over"):
+        runner._run(replace(config, seed=1), data, log=lambda _msg: None)
+    assert seen == [("cpu", before), ("cuda", True)]
+    assert torch.backends.cudnn.benchmark is before  # put back when the run fails too

@@ -72,7 +72,7 @@ def test_fit_keeps_the_best_and_resumes_where_it_stopped(sample_data, tmp_path):
     history = fit(
         resumed_model, train_loader, valid_loader, 3, checkpoint=best, resume=True, progress=False, log=lines.append
     )
-    assert lines[0] == f"Resumed from {tmp_path / 'best.last.pt'} after epoch 1."
+    assert lines[0] == f"Resumed from {tmp_path / 'best.last.pt'} after epoch 2."
     assert history.epoch == [0, 1, 2]
     assert history.valid_acc[:2] == first.valid_acc
     assert load_checkpoint(tmp_path / "best.last.pt")["epoch"] == 2
@@ -83,3 +83,151 @@ def test_resume_from_a_corrupt_checkpoint_says_so(sample_data, tmp_path):
     loader = TensorLoader(sample_data.valid, 500)
     with pytest.raises(CheckpointError, match="cannot resume: .*best.pt is not a readable checkpoint"):
         fit(LeNet5(), loader, loader, 1, checkpoint=tmp_path / "best.pt", resume=True, progress=False, log=None)
+
+
+def _history_without_seconds(history):
+    d = history.as_dict()
+    d.pop("seconds")
+    return d
+
+
+def test_checkpoints_hold_everything_the_next_epoch_depends_on(sample_data, tmp_path):
+    loader = TensorLoader(sample_data.valid, 250, shuffle=True, seed=3)
+    fit(
+        LeNet5(),
+        loader,
+        TensorLoader(sample_data.valid, 500),
+        2,
+        checkpoint=tmp_path / "best.pt",
+        progress=False,
+        log=None,
+    )
+    state = load_checkpoint(tmp_path / "best.last.pt")
+    assert sorted(state) == [
+        "epoch",
+        "format",
+        "history",
+        "loader_state",
+        "model_class",
+        "model_state",
+        "optimizer_state",
+        "rng_state",
+        "valid_acc",
+    ]
+    assert state["loader_state"] == {"epoch": 2}  # the next pass is the loader's third shuffle
+    assert set(state["rng_state"]) >= {"python", "numpy", "torch"}
+
+
+@pytest.mark.parametrize("shuffle_by", ["TensorLoader", "DataLoader"])
+def test_an_interrupted_run_resumed_equals_one_never_interrupted_bit_for_bit(sample_data, tmp_path, shuffle_by):
+    """The shuffle order, Adam's state and the random generators all continue where they were."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    small = type(sample_data.train)(sample_data.train.images[:512], sample_data.train.labels[:512])
+    valid = TensorLoader(sample_data.valid, 500)
+
+    def train_loader():
+        if shuffle_by == "TensorLoader":
+            return TensorLoader(small, 64, shuffle=True, seed=5)
+        images = TensorLoader(small, 512).images  # a plain DataLoader shuffles with the global generator
+        return DataLoader(TensorDataset(images, small.labels), batch_size=64, shuffle=True)
+
+    def model():
+        torch.manual_seed(0)
+        return LeNet5()
+
+    torch.manual_seed(1)
+    whole = fit(model(), train_loader(), valid, 3, checkpoint=tmp_path / "a" / "best.pt", progress=False, log=None)
+    torch.manual_seed(1)
+    fit(model(), train_loader(), valid, 1, checkpoint=tmp_path / "b" / "best.pt", progress=False, log=None)
+    torch.manual_seed(1234)  # a new process: other draws happened before the resume
+    resumed = fit(
+        model(), train_loader(), valid, 3, checkpoint=tmp_path / "b" / "best.pt", resume=True, progress=False, log=None
+    )
+    assert _history_without_seconds(resumed) == _history_without_seconds(whole)
+    a, b = load_checkpoint(tmp_path / "a" / "best.last.pt"), load_checkpoint(tmp_path / "b" / "best.last.pt")
+    for name, tensor in a["model_state"].items():
+        assert torch.equal(tensor, b["model_state"][name]), name
+
+
+def test_the_1998_recipe_resumes_exactly_too(sample_data, tmp_path):
+    """SDLM's scheduler, the curvature estimate and the distortions' own generator continue where they were."""
+    from lenet_course.paper.distortions import RandomDistortion
+    from lenet_course.paper.network import LeNet5Classic
+    from lenet_course.paper.recipe import paper_recipe
+
+    def run(folder, epochs, resume=False):
+        model = LeNet5Classic(seed=0)
+        recipe = paper_recipe(
+            model, sample_data.train, seed=0, train_size=400, curvature_samples=50, transform=RandomDistortion(seed=0)
+        )
+        valid = recipe.loader(sample_data.valid)
+        return fit(
+            model,
+            recipe.train_loader,
+            valid,
+            epochs,
+            checkpoint=tmp_path / folder / "best.pt",
+            resume=resume,
+            progress=False,
+            log=None,
+            **recipe.fit_kwargs(),
+        )
+
+    whole = run("a", 3)
+    run("b", 2)
+    resumed = run("b", 3, resume=True)
+    assert _history_without_seconds(resumed) == _history_without_seconds(whole)
+    assert load_checkpoint(tmp_path / "b" / "best.last.pt")["scheduler_state"]["last_epoch"] == 3
+
+
+def _adam_state_devices(optimizer: torch.optim.Optimizer) -> dict[str, set[str]]:
+    """``{name of a state entry: the device types it is on}`` over every parameter's state."""
+    devices: dict[str, set[str]] = {}
+    for state in optimizer.state.values():
+        for name, value in state.items():
+            devices.setdefault(name, set()).add(value.device.type)
+    return devices
+
+
+@pytest.mark.filterwarnings("ignore:.*copying from a non-meta parameter")  # meta weights hold no values
+def test_a_resume_puts_the_optimizer_state_beside_the_models_parameters(sample_data, tmp_path):
+    """Checkpoints load to the CPU; the optimizer moves its state to each parameter's device itself.
+
+    The ``meta`` device stands in for a GPU here: the resumed model lives there,
+    and so must Adam's running averages, or the first step would mix devices.
+    """
+    train_loader = TensorLoader(sample_data.train, 256, shuffle=True, seed=0)
+    valid_loader = TensorLoader(sample_data.valid, 1000)
+    best = tmp_path / "best.pt"
+    fit(LeNet5(), train_loader, valid_loader, 1, checkpoint=best, progress=False, log=None)
+    saved = load_checkpoint(best)
+    assert {t.device.type for s in saved["optimizer_state"]["state"].values() for t in s.values()} == {"cpu"}
+
+    model = LeNet5().to("meta")
+    optimizer = torch.optim.Adam(model.parameters())
+    lines = []
+    # 1 epoch already trained, 1 asked for: fit restores everything and has nothing left to train
+    fit(model, train_loader, valid_loader, 1, optimizer=optimizer, device="meta", checkpoint=best, resume=True,
+        progress=False, log=lines.append)  # fmt: skip
+    assert lines == [f"Resumed from {tmp_path / 'best.last.pt'} after epoch 1."]
+    assert len(optimizer.state) == len(list(model.parameters()))
+    devices = _adam_state_devices(optimizer)
+    assert devices["exp_avg"] == {"meta"} and devices["exp_avg_sq"] == {"meta"}
+    assert devices["step"] == {"cpu"}  # Adam keeps its step count on the CPU unless told otherwise
+    assert all(p.device.type == "meta" for p in model.parameters())
+
+
+@pytest.mark.cuda
+def test_a_run_saved_on_the_cpu_resumes_on_the_gpu(sample_data, tmp_path):
+    train_loader = TensorLoader(sample_data.train, 256, shuffle=True, seed=0)
+    valid_loader = TensorLoader(sample_data.valid, 1000)
+    best = tmp_path / "best.pt"
+    fit(LeNet5(), train_loader, valid_loader, 1, checkpoint=best, progress=False, log=None)
+    model = LeNet5().to("cuda")
+    optimizer = torch.optim.Adam(model.parameters())
+    history = fit(model, train_loader, valid_loader, 2, optimizer=optimizer, device="cuda", checkpoint=best,
+                  resume=True, progress=False, log=None)  # fmt: skip
+    assert history.epoch == [0, 1] and history.train_loss[1] < history.train_loss[0]
+    assert _adam_state_devices(optimizer)["exp_avg"] == {"cuda"}
+    assert load_checkpoint(tmp_path / "best.last.pt")["epoch"] == 1

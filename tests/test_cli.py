@@ -34,18 +34,19 @@ def test_train_end_to_end_on_the_sample(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--epochs", "0"], "--epochs: expected a positive int, got '0'"),
-        (["train", "--lr", "fast"], "--lr: expected a positive float, got 'fast'"),
-        (["train", "--batch-size", "-3"], "--batch-size: expected a positive int"),
+        (["train", "--epochs", "0"], "--epochs: expected a whole number of epochs from 1 to 1,000, got '0'"),
+        (["train", "--lr", "fast"], "--lr: expected a learning rate above 0 and at most 1"),
+        (["train", "--batch-size", "-3"], "--batch-size: expected a batch size from 1 to 65,536, got '-3'"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
-def test_bad_arguments_are_a_usage_error(argv, message, capsys):
+def test_bad_arguments_are_a_usage_error_in_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "usage:" in err and message in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err
+    assert err.count("\n") == 1 and err.rstrip().endswith("--help)")  # one line, and where to read more
 
 
 def test_missing_data_folder_is_one_line(tmp_path):
@@ -65,5 +66,6 @@ def test_missing_data_folder_is_one_line(tmp_path):
         cwd=ROOT,
     )
     assert run.returncode == 1
-    assert run.stderr.startswith("error: no mnist IDX files") and run.stderr.count("\n") == 1
+    assert run.stderr.startswith("error: --data ") and "nowhere: no such folder" in run.stderr
+    assert run.stderr.count("\n") == 1
     assert "Traceback" not in run.stderr

@@ -175,7 +175,7 @@ def test_unknown_dataset():
 
 
 def test_stratified_split_rejects_bad_sizes(sample_data):
-    with pytest.raises(ValueError, match="valid_size must be between 1 and 3999"):
+    with pytest.raises(ValueError, match="cannot hold out .* valid_size must be between 1 and 3,999"):
         stratified_split(sample_data.train, 4000)
 
 
@@ -207,3 +207,46 @@ def test_tensor_loader_batches(sample_data):
     assert x.min() == -1.0
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         TensorLoader(sample_data.valid, batch_size=0)
+
+
+def test_the_validation_split_is_sized_from_the_data_found(tmp_path, capsys):
+    assert data_module.default_valid_size(60_000) == 5_000  # MNIST's own
+    assert data_module.default_valid_size(600) == 50
+    assert data_module.default_valid_size(10) == 1
+    d = load_mnist(make_folder(tmp_path / "a", n_train=10, n_test=0), verbose=False)
+    assert (len(d.train), len(d.valid)) == (9, 1)
+    d = load_mnist(make_folder(tmp_path / "b", n_train=240), verbose=False)
+    assert (len(d.train), len(d.valid)) == (220, 20)
+    with pytest.raises(ValueError, match=r"idx3-ubyte.gz: cannot hold out 5,000 validation images from 10"):
+        load_mnist(tmp_path / "a", valid_size=5000, verbose=False)
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: cannot hold out validation images from 1 "):
+        load_mnist(make_folder(tmp_path / "c", n_train=1, n_test=0), verbose=False)
+
+
+def test_images_of_another_size_are_blamed_on_their_file(tmp_path):
+    folder = make_folder(tmp_path)
+    raw = folder / "MNIST" / "raw"
+    write_idx(raw / "train-images-idx3-ubyte.gz", np.zeros((200, 14, 56), dtype=np.uint8))
+    with pytest.raises(IdxError, match=r"train-images-idx3-ubyte.gz: its images are 14x56 pixels, MNIST's are 28x28"):
+        load_mnist(folder, verbose=False)
+
+
+@pytest.mark.parametrize(
+    "labels, warning",
+    [
+        (np.full(200, 3), "warning: the training split holds one class only (3, 180 images)"),
+        (np.r_[np.zeros(150), np.arange(50) % 10], "warning: the training split is far out of balance: class 0 has"),
+        (np.r_[np.zeros(100), np.ones(100)], "far out of balance: class 0 has 90 images, classes 2, 3, 4, 5, 6, 7"),
+        (np.arange(200) % 10, None),
+    ],
+    ids=["one class", "one class dominates", "classes missing", "balanced"],
+)
+def test_a_training_split_out_of_balance_is_warned_about(tmp_path, capsys, labels, warning):
+    folder = make_folder(tmp_path)
+    write_idx(folder / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz", labels.astype(np.uint8))
+    load_mnist(folder, valid_size=20)
+    out = capsys.readouterr().out
+    if warning is None:
+        assert "warning" not in out
+    else:
+        assert warning in out and out.count("\n") == 2  # the source line, then the warning

@@ -46,6 +46,8 @@ def test_layer_table_matches_the_paper(table, name):
 def test_layer_table_totals_and_shapes(table):
     assert table.total_connections == 340_908
     assert table.total_params == 60_000
+    # counted the way chapter 6 teaches, the stored parameters give the paper's number too
+    assert sum(p.numel() for p in LeNet5Classic().parameters() if p.requires_grad) == 60_000
     assert [r.output_shape for r in table] == [
         (6, 28, 28),
         (6, 14, 14),
@@ -84,23 +86,60 @@ def test_c3_table_is_the_papers():
     assert C3_TABLE[4] == (0, 4, 5) and C3_TABLE[12] == (0, 1, 3, 4) and C3_TABLE[15] == tuple(range(6))
 
 
-def test_masked_c3_ignores_disconnected_maps():
+def _masked_c3(c3: C3Conv) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chapter 4's masked convolution holding the same weights: a full (16, 6, 5, 5) weight and a 0/1 mask."""
+    full = c3.kernel().detach().clone().requires_grad_(True)
+    return full, c3.mask
+
+
+def test_c3_stores_exactly_the_papers_1516_values():
+    c3 = C3Conv()
+    assert c3.weight.shape == (1500,) and c3.bias.shape == (16,)
+    assert sum(p.numel() for p in c3.parameters()) == c3.trainable_parameters() == 1516
+    assert sorted(c3.state_dict()) == ["bias", "weight"]  # the mask and index follow from the table
+    kernel = c3.kernel()
+    assert kernel.shape == (16, 6, 5, 5)
+    assert torch.all(kernel[c3.mask == 0] == 0) and torch.all(kernel[c3.mask == 1] != 0)
+    # packed pair by pair in the table's order: the first 75 weights are map 0's kernels over S2 maps 0, 1, 2
+    assert torch.equal(c3.weight[:75].view(3, 5, 5), kernel[0, [0, 1, 2]])
+    assert torch.equal(c3.weight[-150:].view(6, 5, 5), kernel[15])
+
+
+def test_packed_c3_computes_the_masked_convolution_and_its_gradients():
     torch.manual_seed(0)
     c3 = C3Conv()
-    x = torch.randn(1, 6, 14, 14)
+    full, mask = _masked_c3(c3)
+    x = torch.randn(3, 6, 14, 14)
     y = c3(x)
+    y_masked = F.conv2d(x, full * mask, c3.bias.detach())
+    torch.testing.assert_close(y, y_masked)
     # map 0 reads S2 maps 0, 1, 2 only: changing maps 3, 4, 5 leaves it unchanged
     x2 = x.clone()
-    x2[:, 3:] = torch.randn(1, 3, 14, 14)
+    x2[:, 3:] = torch.randn(3, 3, 14, 14)
     assert torch.equal(c3(x2)[:, 0], y[:, 0])
     assert not torch.allclose(c3(x2)[:, 15], y[:, 15])
     # it equals a plain convolution over the connected maps only
-    ref = F.conv2d(x[:, [0, 1, 2]], c3.weight[0:1, [0, 1, 2]], c3.bias[0:1])
-    assert torch.allclose(y[:, :1], ref, atol=1e-5)
-    # disconnected weights get no gradient
-    y.sum().backward()
-    assert torch.all(c3.weight.grad[c3.mask == 0] == 0)
-    assert c3.trainable_parameters() == 1516
+    ref = F.conv2d(x[:, [0, 1, 2]], c3.kernel()[0:1, [0, 1, 2]], c3.bias[0:1])
+    torch.testing.assert_close(y[:, :1], ref)
+    # the same loss, the same gradients: the packed gradient is the masked one at the live weights
+    target = torch.randn_like(y)
+    ((y - target) ** 2).sum().backward()
+    ((y_masked - target) ** 2).sum().backward()
+    assert torch.all(full.grad[mask == 0] == 0)  # the masked version's dead weights get no gradient
+    torch.testing.assert_close(c3.weight.grad, full.grad.flatten()[c3.index])
+    torch.testing.assert_close(c3.weight.grad, full.grad[mask == 1])
+
+
+def test_c3_reads_a_checkpoint_of_the_masked_version():
+    c3 = C3Conv()
+    full = torch.randn(16, 6, 5, 5) * c3.mask
+    bias = torch.randn(16)
+    c3.load_state_dict({"weight": full, "bias": bias, "mask": c3.mask.clone()})
+    assert torch.equal(c3.kernel(), full) and torch.equal(c3.bias, bias)
+    other_table = c3.mask.clone()
+    other_table[0, 5] = 1
+    with pytest.raises(RuntimeError, match="another connection table"):
+        C3Conv().load_state_dict({"weight": full, "bias": bias, "mask": other_table})
 
 
 def test_c3_rejects_a_bad_table():
@@ -145,10 +184,12 @@ def test_fan_in_initialisation_bounds():
         assert param.abs().max() <= bound
         if param.numel() >= 100:
             assert param.abs().max() > 0.9 * bound  # fills the range, not a narrower one
+    kernel = m.c3.kernel()
     for o, row in enumerate(C3_TABLE):
-        live = m.c3.weight[o, list(row)]
+        live = kernel[o, list(row)]
         assert live.abs().max() <= 2.4 / (25 * len(row))
-    assert torch.all(m.c3.weight[m.c3.mask == 0] == 0)
+        assert live.abs().max() > 0.8 * 2.4 / (25 * len(row))
+    assert torch.all(kernel[m.c3.mask == 0] == 0)
 
 
 def test_input_scaling():

@@ -112,7 +112,7 @@ def test_curvature_estimator_on_the_classic_model():
     assert set(diag) == set(model.parameters())
     for p in model.parameters():
         assert diag[p].shape == p.shape and torch.all(diag[p] >= 0)
-    assert torch.all(diag[model.c3.weight][model.c3.mask == 0] == 0)
+    assert diag[model.c3.weight].shape == (1500,)  # the packed C3: one curvature per live weight
     # F6 feeds the RBF units directly: d2E/db^2 = 2 f'(a)^2
     assert torch.all(diag[model.f6.bias] > 0) and torch.all(diag[model.f6.bias] <= 2 * (1.7159 * 2 / 3) ** 2 + 1e-6)
 
@@ -148,3 +148,30 @@ def test_curvature_is_the_hessian_of_the_same_per_sample_loss_as_the_gradient():
         lambda b: functional_call(features, {"model.c5.bias": b}, (images,)), model.c5.bias.detach()
     )
     assert torch.allclose(estimate[model.c5.bias], 2 * (jac**2).sum(1).mean(0), rtol=1e-4)
+
+
+class _MaskedC3(nn.Module):
+    """Chapter 4's masked convolution: a full (16, 6, 5, 5) weight times the table's 0/1 mask."""
+
+    def __init__(self, c3):
+        super().__init__()
+        self.weight = nn.Parameter(c3.kernel().detach().clone())
+        self.bias = nn.Parameter(c3.bias.detach().clone())
+        self.register_buffer("mask", c3.mask.clone())
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x, self.weight * self.mask, self.bias)
+
+
+def test_curvature_of_the_packed_c3_is_the_masked_versions_at_the_live_weights():
+    from lenet_course.paper.network import C3Conv, ScaledTanh
+
+    torch.manual_seed(0)
+    packed = C3Conv()
+    masked = _MaskedC3(packed)
+    x = torch.randn(8, 6, 14, 14)
+    h_packed = gauss_newton_diagonal([Stage(packed, ScaledTanh())], x)
+    h_masked = gauss_newton_diagonal([Stage(masked, ScaledTanh())], x)
+    torch.testing.assert_close(h_packed[packed.weight], h_masked[masked.weight][packed.mask == 1])
+    torch.testing.assert_close(h_packed[packed.bias], h_masked[masked.bias])
+    assert torch.all(h_masked[masked.weight][packed.mask == 0] == 0)

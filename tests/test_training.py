@@ -126,3 +126,120 @@ def test_diverging_loss_is_reported(sample_data):
             progress=False,
             log=None,
         )
+
+
+def _channels_last(model):
+    return model.c3.weight.is_contiguous(memory_format=torch.channels_last) and not model.c3.weight.is_contiguous()
+
+
+class _InterruptedLoader:
+    """A training loader whose second batch is a Ctrl-C."""
+
+    def __init__(self, loader):
+        self.loader, self.dataset = loader, loader.dataset
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for i, batch in enumerate(self.loader):
+            if i == 1:
+                raise KeyboardInterrupt
+            yield batch
+
+
+@pytest.mark.parametrize("fault", ["non-finite loss", "Ctrl-C"])
+@pytest.mark.parametrize("start_channels_last", [False, True])
+def test_fit_hands_the_model_back_in_its_memory_format_when_it_raises(sample_data, fault, start_channels_last):
+    """On a CPU without the fused path, fit trains channels-last; it restores the layout on every exit."""
+    torch.manual_seed(0)
+    model = LeNet5()
+    if start_channels_last:
+        model.to(memory_format=torch.channels_last)
+    train_loader = TensorLoader(sample_data.valid, 250)
+    if fault == "non-finite loss":
+        with torch.no_grad():
+            model.f7.bias.fill_(float("nan"))
+        expected = FloatingPointError
+    else:
+        train_loader = _InterruptedLoader(train_loader)
+        expected = KeyboardInterrupt
+    seen = []
+    original = model.forward
+
+    def spy(x):
+        seen.append(_channels_last(model))
+        return original(x)
+
+    model.forward = spy
+    with pytest.raises(expected):
+        fit(model, train_loader, TensorLoader(sample_data.valid, 500), 1, fused=False, progress=False, log=None)
+    assert seen and all(seen)  # it did train channels-last
+    assert _channels_last(model) is start_channels_last
+    if not start_channels_last:
+        assert model.c3.weight.view(16, -1).shape == (16, 150)  # a learner's .view() still works
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, empty: evaluate(m, empty),
+        lambda m, empty: get_accuracy(m, empty, "cpu"),
+        lambda m, empty: validate(empty, m, nn.CrossEntropyLoss(), "cpu"),
+        lambda m, empty: train(empty, m, nn.CrossEntropyLoss(), torch.optim.SGD(m.parameters(), lr=0.1), "cpu"),
+        lambda m, empty: fit(m, empty, empty, 1, progress=False, log=None),
+    ],
+    ids=["evaluate", "get_accuracy", "validate", "train", "fit"],
+)
+def test_an_empty_loader_is_refused_with_one_clear_error(call):
+    from lenet_course.data import Split
+
+    empty = TensorLoader(Split(torch.zeros(0, 28, 28, dtype=torch.uint8), torch.zeros(0, dtype=torch.long)), 32)
+    with pytest.raises(ValueError, match=r"got an empty loader: it holds no images; check the split"):
+        call(LeNet5(), empty)
+    with pytest.raises(ValueError, match="evaluate\\(\\) got an empty loader"):
+        evaluate(LeNet5(), iter([]))  # a plain iterable: found out after the (empty) pass
+
+
+def test_train_step_and_eval_step_are_what_fit_and_the_seed_helpers_run(sample_data, monkeypatch):
+    import lenet_course.training as training
+
+    calls = {"train": 0, "eval": 0}
+    real_train, real_eval = training.train_step, training.eval_step
+
+    def count_train(*args, **kwargs):
+        calls["train"] += 1
+        return real_train(*args, **kwargs)
+
+    def count_eval(*args, **kwargs):
+        calls["eval"] += 1
+        return real_eval(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_step", count_train)
+    monkeypatch.setattr(training, "eval_step", count_eval)
+    loader = TensorLoader(sample_data.valid, 250)  # 4 batches
+    model = LeNet5()
+    fit(model, loader, loader, 1, progress=False, log=None)
+    assert calls == {"train": 4, "eval": 4}
+    training_loop(model, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()), loader, loader, 1, "cpu")
+    assert calls == {"train": 8, "eval": 4 + 4 + 8}  # validate, then get_accuracy on both loaders
+
+
+def test_train_step_returns_the_summed_loss_before_the_step_and_the_correct_count():
+    from lenet_course.training import eval_step, train_step
+
+    torch.manual_seed(0)
+    model = LeNet5()
+    X, y = torch.randn(8, 1, 32, 32), torch.arange(8)
+    criterion = nn.CrossEntropyLoss()
+    with torch.no_grad():
+        before = criterion(model(X), y).item()
+        correct = (model(X).argmax(1) == y).sum().item()
+        ev_loss, ev_correct = eval_step(model, X, y, criterion)
+    assert ev_loss.item() == pytest.approx(8 * before) and ev_correct.item() == correct
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss_sum, n_correct = train_step(model, X, y, optimizer, criterion)
+    assert not loss_sum.requires_grad and loss_sum.item() == pytest.approx(8 * before)
+    assert n_correct.item() == correct
+    with torch.no_grad():
+        assert criterion(model(X), y).item() < before  # the step was taken

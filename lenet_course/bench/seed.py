@@ -1,9 +1,12 @@
 """The seed article's pipeline and model, as the article writes them: the benchmark's baseline.
 
-A torchvision-style dataset of PIL images, ``Resize((32, 32))`` and
-``ToTensor`` on every image, a ``DataLoader`` with batch 32, a model that
-returns ``(logits, probs)``, and one batch of the article's ``train()`` and
-``validate()`` (with ``loss.item()`` on every batch).
+Used by ``python -m lenet_course bench``. A torchvision-style dataset of PIL
+images, ``Resize((32, 32))`` and ``ToTensor`` on every image, a
+``DataLoader`` with batch 32, a model that returns ``(logits, probs)``, and
+one batch of the article's ``train()`` and ``validate()`` (with
+``loss.item()`` on every batch). This step stays as the article wrote it:
+it is what the course's :func:`~lenet_course.training.train_step` is
+compared against.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import SplitDataset, mnist_transform
+from ..data import Split, SplitDataset, mnist_transform
 from ..models import LeNet5
-from .data import BenchData
 
 __all__ = ["SeedLeNet5", "seed_model_from", "seed_loaders", "seed_train_step", "seed_eval_step"]
 
@@ -68,15 +70,15 @@ def seed_model_from(model: LeNet5) -> SeedLeNet5:
     return seed
 
 
-def seed_loaders(data: BenchData) -> dict:
-    """The article's ``DataLoader``s over ``data``: ``Resize((32, 32))`` + ``ToTensor`` per image, batch 32."""
+def seed_loaders(train: Split, evaluation: Split) -> tuple:
+    """The article's ``DataLoader``s, ``(train, eval)``: ``Resize((32, 32))`` + ``ToTensor`` per image, batch 32."""
     from torch.utils.data import DataLoader
 
     transform = mnist_transform("resize")
-    return {
-        "train": DataLoader(SplitDataset(data.train, transform), batch_size=32, shuffle=True),
-        "eval": DataLoader(SplitDataset(data.eval, transform), batch_size=32, shuffle=False),
-    }
+    return (
+        DataLoader(SplitDataset(train, transform), batch_size=32, shuffle=True),
+        DataLoader(SplitDataset(evaluation, transform), batch_size=32, shuffle=False),
+    )
 
 
 def seed_train_step(

@@ -1,5 +1,7 @@
 """Exercise checkers: call them from a chapter's check cells (chapter 0 on).
 
+Used by the check cells of chapters 0 to 11.
+
 >>> from lenet_course import check
 >>> check.conv_output_size(conv_output_size)   # doctest: +SKIP
 Exercise 1.1: 14/14 cases correct. Well done!

@@ -1,18 +1,16 @@
 """Keeping freed memory for the next training step: fewer page faults on Linux.
 
-Used by ``setup()`` (the first cell of every chapter), the ``train`` and
-``reproduce`` commands, and ``bench``. Every training step frees and then
-allocates again the same few megabytes of activations. With its default
-settings, glibc's ``malloc`` may hand blocks that large back to the operating
-system and ask for them again at the next step, and the kernel then supplies
-zeroed pages one page fault (4 KiB) at a time. On a 2-core CPU at batch 256
-the seed article's step took up to about 7,000 page faults and ran at about
-8,700 images/s; with freed blocks kept it ran at about 11,700 (``bench`` counts the
-faults of every row).
+Used by ``setup()`` (the first cell of every chapter, chapter 0), the
+``train`` and ``reproduce`` commands, and ``bench``. Every training step frees
+and then allocates again the same few megabytes of activations. With its
+default settings, glibc's ``malloc`` may hand blocks that large back to the
+operating system and ask for them again at the next step, and the kernel then
+supplies zeroed pages one page fault (4 KiB) at a time.
 
 :func:`keep_freed_memory` raises glibc's two thresholds so that freed blocks
 of up to 32 MiB stay in the process for reuse. The cost: the process keeps
-the memory of its largest step instead of returning it.
+the memory of its largest step instead of returning it. ``bench`` counts the
+page faults of every row; ``docs/measurements.md`` has what they cost.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """A pytest plugin that records each nbval cell's result, one JSON line per cell (for the grader).
 
+Used by :mod:`lenet_course.instructor.grade`, for instructors.
+
 Loaded by the grader in its sandbox (placed in the sandbox's read-only support folder and
 loaded with ``-p``); it writes to the pipe whose file descriptor ``LENET_GRADE_RECORD_FD``
 names as each cell finishes, so a run that is killed still leaves the results of the cells

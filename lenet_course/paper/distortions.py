@@ -125,5 +125,20 @@ class DistortedLoader:
         for X, y in self.loader:
             yield self.distortion(X), y
 
+    def state_dict(self) -> dict:
+        """The wrapped loader's position and the distortion's random state, to resume a run exactly."""
+        inner = getattr(self.loader, "state_dict", None)
+        generator = self.distortion.generator
+        return {
+            "loader": inner() if callable(inner) else None,
+            "generator": generator.get_state() if generator is not None else None,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("loader") is not None:
+            self.loader.load_state_dict(state["loader"])
+        if state.get("generator") is not None and self.distortion.generator is not None:
+            self.distortion.generator.set_state(state["generator"].cpu())
+
     def __getattr__(self, name):  # e.g. ``images`` for the curvature estimate
         return getattr(self.loader, name)

@@ -131,14 +131,15 @@ class TrainableSubsampling(nn.Module):
 class C3Conv(nn.Module):
     """C3: 16 maps of 5x5 kernels, map i reading only the S2 maps in ``table[i]``.
 
-    Implemented as a masked convolution: a full (16, 6, 5, 5) weight times a
-    fixed 0/1 mask, in one ``conv2d`` call. Per-group convolutions (16 small
-    convolutions over selected input maps, concatenated) would store only the
-    1,500 live weights, but take 16 calls per forward pass and more code; the
-    mask costs 900 weights that stay at zero (the mask zeroes their gradient
-    too) and is as fast as a full convolution. ``trainable_parameters()``
-    counts only the live ones: 60 connected (input, output) map pairs x 25 + 16
-    biases = 1,516.
+    Stores exactly the paper's 1,516 trainable values: ``weight`` holds the
+    1,500 kernel weights of the 60 connected (C3 map, S2 map) pairs, packed
+    in one vector (pair by pair in the table's order, each 5x5 kernel row by
+    row), and ``bias`` the 16 biases. :meth:`kernel` scatters the packed
+    weights into the full (16, 6, 5, 5) kernel, with zeros where the table
+    has no connection, and ``forward`` is one ``conv2d`` with it, so
+    ``sum(p.numel() for p in c3.parameters())`` is 1,516. Chapter 4's masked
+    convolution (a full weight times a 0/1 mask) computes the same maps and
+    gradients but stores 900 weights that always stay zero.
     """
 
     def __init__(
@@ -154,8 +155,11 @@ class C3Conv(nn.Module):
                 mask[o, i] = 1.0
         self.table = tuple(tuple(row) for row in table)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
-        self.register_buffer("mask", mask.expand(-1, -1, kernel_size, kernel_size).clone())
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        mask = mask.expand(-1, -1, kernel_size, kernel_size).clone()
+        # derived from the table, not learnt: neither is saved in a checkpoint
+        self.register_buffer("mask", mask, persistent=False)
+        self.register_buffer("index", torch.nonzero(mask.flatten()).flatten(), persistent=False)
+        self.weight = nn.Parameter(torch.empty(len(self.index)))
         self.bias = nn.Parameter(torch.empty(out_channels))
         self.reset_parameters()
 
@@ -164,25 +168,44 @@ class C3Conv(nn.Module):
         return self.mask.sum(dim=(1, 2, 3))
 
     def reset_parameters(self) -> None:
-        _uniform_fan_in_(self.weight, self.fan_in())
-        _uniform_fan_in_(self.bias, self.fan_in())
+        # drawn as for a full kernel and then packed, so that a seed gives the same network as the masked version
+        full = torch.empty(self.mask.shape, dtype=self.weight.dtype, device=self.weight.device)
+        _uniform_fan_in_(full, self.fan_in())
         with torch.no_grad():
-            self.weight.mul_(self.mask)
+            self.weight.copy_(full.flatten()[self.index])
+        _uniform_fan_in_(self.bias, self.fan_in())
+
+    def kernel(self) -> torch.Tensor:
+        """The full (16, 6, 5, 5) kernel: the packed weights in place, zeros for the missing connections."""
+        full = self.weight.new_zeros(self.mask.numel())
+        return full.index_put((self.index,), self.weight).view(self.mask.shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight * self.mask, self.bias)
+        return F.conv2d(x, self.kernel(), self.bias)
 
     def trainable_parameters(self) -> int:
-        return int(self.mask.sum().item()) + self.out_channels
+        return self.weight.numel() + self.bias.numel()
 
     def connections(self, input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> int:
         positions = math.prod(output_shape[1:])
         return positions * self.trainable_parameters()
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """Also read the masked version's checkpoints: a full (16, 6, 5, 5) weight and its saved mask."""
+        mask = state_dict.pop(prefix + "mask", None)
+        weight = state_dict.get(prefix + "weight")
+        if weight is not None and weight.dim() == 4:
+            if mask is not None and not torch.equal(mask.to(self.mask), self.mask):
+                raise RuntimeError(f"{prefix}mask: this C3 was saved with another connection table")
+            state_dict[prefix + "weight"] = weight.flatten()[self.index.to(weight.device)]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def __repr__(self) -> str:
+        pairs = int(self.mask[:, :, 0, 0].sum())
         return (
             f"C3Conv({self.in_channels} -> {self.out_channels} maps, {self.kernel_size}x{self.kernel_size}, "
-            f"{int(self.mask[:, :, 0, 0].sum())} of {self.in_channels * self.out_channels} map pairs connected)"
+            f"{pairs} of {self.in_channels * self.out_channels} map pairs connected: "
+            f"{self.weight.numel():,} weights + {self.bias.numel()} biases)"
         )
 
 

@@ -1,5 +1,7 @@
 """The logic behind the chapters' widgets, one module per widget.
 
+Used by the interactive cells of chapters 0 to 10.
+
 Each widget is an ``ipywidgets`` object whose state can be set and whose
 buttons can be clicked from Python, which is how the tests drive them.
 """

@@ -4,6 +4,8 @@ Class names: ``tag`` gives a widget and its parts the names the browser tests
 find them by. Colours: every colour a widget draws comes from JupyterLab's
 theme variables (``--jp-...``), so that the widgets read as well in the dark
 theme as in the light one; each has a fallback for front-ends without them.
+
+Used by every widget of :mod:`lenet_course.widgets`.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ import ipywidgets as widgets
 import torch
 from torch import nn
 
-from ..data import MnistData, Split, TensorLoader
+from ..data import EVAL_BATCH_SIZE, MnistData, Split, TensorLoader
 from ..environment import set_seed
 from ..models import LeNet5
 from ..training import History, fit
@@ -136,7 +136,7 @@ class TrainingControls(widgets.VBox):
             train_loader = TensorLoader(
                 self.train_split, batch_size=s["batch_size"], shuffle=True, seed=self.seed, device=self.device
             )
-            valid_loader = TensorLoader(self.valid_split, batch_size=1024, device=self.device)
+            valid_loader = TensorLoader(self.valid_split, batch_size=EVAL_BATCH_SIZE, device=self.device)
             self.history = History()
             self.status.value = f"Training for {s['epochs']} epochs..."
             for epoch in range(s["epochs"]):
