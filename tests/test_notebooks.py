@@ -87,3 +87,33 @@ def test_chapter_carries_no_run_dependent_metadata(path):
             assert WIDGET_VIEW not in output.get("data", {}), f"cell {i} carries a widget model id"
     assert "version" not in nb["metadata"].get("language_info", {}), "the Python version of the last run"
     assert dumps(clean(json.loads(text))) == text, "run `make format` (tools/notebook_hygiene.py) on this chapter"
+
+
+def test_hygiene_joins_adjacent_prints_of_one_stream_and_keeps_the_rest_apart():
+    from tools.notebook_hygiene import WIDGET_VIEW, clean
+
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+
+    bar = {"output_type": "display_data", "data": {WIDGET_VIEW: {"model_id": "x"}}, "metadata": {}}
+    picture = {"output_type": "display_data", "data": {"image/png": "iVBOR"}, "metadata": {}}
+    cell = {"cell_type": "code", "metadata": {}, "source": "", "execution_count": 1}
+    cell["outputs"] = [
+        stream("stdout", ["loading\n"]),
+        bar,  # a progress bar: dropped, and the prints around it become one
+        stream("stdout", "epoch 1\nepoch 2\n"),
+        stream("stderr", ["warning\n"]),
+        stream("stdout", ["done\n"]),
+        picture,
+        stream("stdout", ["after the picture\n"]),
+    ]
+    outputs = clean({"cells": [cell], "metadata": {}})["cells"][0]["outputs"]
+    assert [(o["output_type"], o.get("name")) for o in outputs] == [
+        ("stream", "stdout"),
+        ("stream", "stderr"),
+        ("stream", "stdout"),
+        ("display_data", None),
+        ("stream", "stdout"),
+    ]
+    assert outputs[0]["text"] == ["loading\n", "epoch 1\n", "epoch 2\n"]
+    assert outputs[2]["text"] == ["done\n"] and outputs[4]["text"] == ["after the picture\n"]

@@ -6,7 +6,9 @@
 Removed: each cell's execution timing (``metadata.execution``), saved widget
 state, the widget model ids in outputs (a widget shows its text form until the
 chapter is run again, as without them), and the Python patch version in
-``language_info``. Kept: sources, outputs, execution counts, cell ids, tags and
+``language_info``. Adjacent printed outputs of the same stream are joined into
+one, since the kernel splits them wherever a progress bar happened to be drawn
+(nbval joins them too before it compares). Kept: sources, outputs, execution counts, cell ids, tags and
 the course's own metadata. ``make notebooks`` runs this after executing the
 chapters; the pre-commit hook and ``tests/test_notebooks.py`` check it.
 """
@@ -43,8 +45,29 @@ def clean(nb: dict) -> dict:
         # a widget output with nothing left to show is dropped
         cell_outputs = [o for o in outputs if not (o.get("output_type") == "display_data" and not o.get("data"))]
         if "outputs" in cell:
-            cell["outputs"] = cell_outputs
+            cell["outputs"] = _join_streams(cell_outputs)
     return nb
+
+
+def _text(output: dict) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def _join_streams(outputs: list[dict]) -> list[dict]:
+    """Each run of adjacent stream outputs with the same name (stdout, stderr) as one output."""
+    joined: list[dict] = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and output.get("output_type") == "stream" == last.get("output_type")
+            and output.get("name") == last.get("name")
+        ):
+            last["text"] = (_text(last) + _text(output)).splitlines(keepends=True)
+        else:
+            joined.append(output)
+    return joined
 
 
 def dumps(nb: dict) -> str:
