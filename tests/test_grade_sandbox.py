@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -77,6 +78,47 @@ def test_the_notebook_sees_its_files_the_package_and_nothing_of_the_course_aroun
     assert sum(line.startswith("hidden") and line.endswith("True") for line in lines) == 3
     pids = eval(next(line for line in lines if line.startswith("processes")).split(" ", 1)[1])
     assert max(pids) < 10  # its own PID namespace: only its own few processes
+
+
+def test_folders_under_the_host_s_tmp_are_shown_on_top_of_the_private_tmp(isolation, uids):
+    """A course cloned under /tmp (its environment, its data) is still seen; the rest of the host's /tmp is not."""
+    host = Path(tempfile.mkdtemp(prefix="lenet-sandbox-test-", dir="/tmp"))
+    try:
+        data, beside = host / "data", host / "beside.txt"
+        data.mkdir()
+        (data / "digits.txt").write_text("0123456789")
+        beside.write_text("the grader's")
+        os.chmod(host, 0o755)
+        os.chmod(data, 0o755)
+        os.chmod(data / "digits.txt", 0o644)
+        run = _python(
+            isolation,
+            uids,
+            f"""
+            import os
+            print("data", open({str(data / "digits.txt")!r}).read())
+            print("beside hidden", not os.path.exists({str(beside)!r}))
+            print("workdir", sorted(os.listdir(".")))
+            try:
+                open({str(data / "new.txt")!r}, "w")
+                print("data writable")
+            except OSError:
+                print("data read-only")
+            """,
+            files={"a.ipynb": b"{}"},
+            data_dirs=[data],
+        )
+        lines = run.output.splitlines()
+        assert run.returncode == 0, run.output
+        assert lines == ["data 0123456789", "beside hidden True", "workdir ['a.ipynb']", "data read-only"]
+    finally:
+        shutil.rmtree(host)
+
+
+def test_a_folder_that_would_cover_the_sandbox_s_own_is_refused(isolation):
+    box = Sandbox(isolation, MINUTE, None, binds=[Path("/tmp")])
+    with pytest.raises(SandboxUnavailable, match="keeps /tmp/grade for itself"):
+        box._bwrap_command(["true"], {}, {}, None, [])
 
 
 def test_nothing_outside_can_be_written_or_signalled_and_there_is_no_network(isolation, uids, tmp_path):

@@ -417,15 +417,19 @@ class Sandbox:
         kind = self.isolation.kind
         args = [self.isolation.bwrap or "bwrap", *_bwrap_base(kind), *_system_binds()]
         made = {"/", *_SYSTEM, *_USR_LINKS}
-        ro = [str(p) for p in [*self.binds, *data_dirs]]
-        for path in ro:
-            args += self._mount_dirs([path], made)
-            args += ["--ro-bind", path, path]
-            made.add(path)
+        # The private /tmp first: an environment or data folder that lives under the
+        # host's /tmp (a clone made there, say) is then bound on top of it, not hidden by it.
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "1777", "--size", str(self.limits.disk), "--tmpfs", "/tmp"]
         args += ["--perms", "1777", "--dir", WORKDIR]
         made |= {"/tmp", WORKDIR}
+        ro = [str(p) for p in [*self.binds, *data_dirs]]
+        for path in ro:
+            if path in ("/tmp", WORKDIR) or Path(WORKDIR).is_relative_to(path) or Path(path).is_relative_to(WORKDIR):
+                raise SandboxUnavailable(f"{path} cannot be shown inside the sandbox, which keeps {WORKDIR} for itself")
+            args += self._mount_dirs([path], made)
+            args += ["--ro-bind", path, path]
+            made.add(path)
         for name, fd in file_fds.items():
             target = f"{WORKDIR}/{name}"
             args += self._mount_dirs([target], made)
