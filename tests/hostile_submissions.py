@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_output
 
-from lenet_course.instructor.notebook_format import BEGIN, END, check_of, exercise_of
+from lenet_course.instructor.notebook_format import check_of, exercise_of, with_solution
 from lenet_course.instructor.release import release_notebook
 
 HOSTILE = Path(__file__).with_name("hostile")
@@ -85,20 +85,6 @@ def parse(path: Path) -> tuple[dict[str, str], str]:
     return header, "\n".join(lines[body_start:]).strip("\n")
 
 
-def _solution_replaced(source: str, code: str) -> str:
-    out, inside = [], False
-    for line in source.splitlines():
-        if line.strip().startswith(BEGIN):
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out += [indent + c for c in code.splitlines()]
-        elif line.strip().startswith(END):
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def _answer(nb, number: str):
     return next(c for c in nb.cells if exercise_of(c) == number)
 
@@ -110,7 +96,7 @@ def _base(chapter, kind: str):
     if kind == "wrong":
         for number, code in WRONG.items():
             cell = _answer(nb, number)
-            cell.source = _solution_replaced(cell.source, code)
+            cell.source = with_solution(cell.source, code)
     return nb
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -88,8 +89,9 @@ def _executing(client) -> dict[str, tuple[int, list[str]]]:
         return {}
 
 
-def _kill_while_grading(client, should_kill) -> tuple[threading.Event, threading.Thread]:
-    """A thread that SIGKILLs the worker process running a task when ``should_kill(key, seconds it has run)``."""
+@contextlib.contextmanager
+def _kill_while_grading(client, should_kill):
+    """Within the block, SIGKILL the worker process running a task when ``should_kill(key, seconds it has run)``."""
     stop = threading.Event()
 
     def killer():
@@ -108,7 +110,11 @@ def _kill_while_grading(client, should_kill) -> tuple[threading.Event, threading
 
     watcher = threading.Thread(target=killer, daemon=True)
     watcher.start()
-    return stop, watcher
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(client, tmp_path):
@@ -122,12 +128,8 @@ def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(client, tmp_path)
             return True
         return False
 
-    stop, watcher = _kill_while_grading(client, once)
-    try:
+    with _kill_while_grading(client, once):
         summary = grade_on_dask([subs], reference, tmp_path / "out", OPTIONS, client=client)
-    finally:
-        stop.set()
-        watcher.join()
     rows = _rows(tmp_path / "out")
     assert len(killed) == 1
     assert sorted(r["learner"] for r in rows) == ["partial_credit", "reference", "release", "wrong_answers"]
@@ -150,12 +152,8 @@ def test_a_notebook_whose_workers_die_twice_is_marked_and_the_rest_is_graded(cli
             return True
         return False
 
-    stop, watcher = _kill_while_grading(client, each_time)
-    try:
+    with _kill_while_grading(client, each_time):
         summary = grade_on_dask([subs], reference, tmp_path / "out", OPTIONS, client=client)
-    finally:
-        stop.set()
-        watcher.join()
     rows = {r["learner"]: r for r in _rows(tmp_path / "out")}
     assert len(deaths) == 2, deaths  # allowed-failures 1: the second death is the last
     assert sorted(rows) == ["poison", "reference"]

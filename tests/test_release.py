@@ -473,3 +473,12 @@ def test_solutions_put_back_into_the_release_pass_every_check(tmp_path):
     [result] = grade([tmp_path / "learner" / path.name], CHAPTERS, tmp_path / "report", timeout=240, cell_timeout=120)
     assert [r.status for r in result.results] == ["passed"] * len(result.results)
     assert result.total == result.max_points > 0
+
+
+def test_with_solution_puts_an_answer_in_place_of_each_block_at_its_indentation():
+    from lenet_course.instructor.notebook_format import with_solution
+
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n\nanswer = f(1)"
+    assert with_solution(source, "y = x * 2\nreturn y") == "def f(x):\n    y = x * 2\n    return y\n\nanswer = f(1)"
+    assert with_solution("### BEGIN SOLUTION\nn = 1\n### END SOLUTION", "n = 2") == "n = 2"
+    assert with_solution("print(1)", "n = 2") == "print(1)"  # no block: nothing changes

@@ -19,7 +19,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lenet_course.instructor.notebook_format import BEGIN, END, exercise_of  # noqa: E402
+from lenet_course.instructor.notebook_format import exercise_of, with_solution  # noqa: E402
 
 RIGHT = None  # keep the chapter's solution
 STUB = 'raise NotImplementedError("Exercise {number}: replace this line with your code")'
@@ -46,20 +46,6 @@ ANSWERS = {  # exercise -> [(weight, answer code or RIGHT or STUB)]
 }
 
 
-def _with_answer(source: str, code: str) -> str:
-    out, inside = [], False
-    for line in source.splitlines():
-        if line.strip().startswith(BEGIN):
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out += [indent + c for c in code.splitlines()]
-        elif line.strip().startswith(END):
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def make_class(chapter: Path, folder: Path, learners: int, seed: int = 0) -> list[Path]:
     """Write ``learners`` notebooks under ``folder``; returns their paths."""
     rng = random.Random(seed)
@@ -74,7 +60,7 @@ def make_class(chapter: Path, folder: Path, learners: int, seed: int = 0) -> lis
             weights, answers = zip(*ANSWERS[number])
             answer = rng.choices(answers, weights)[0]
             if answer is not RIGHT:
-                cell.source = _with_answer(cell.source, answer.format(number=number))
+                cell.source = with_solution(cell.source, answer.format(number=number))
         target = folder / f"learner_{i + 1:03d}" / chapter.name
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)

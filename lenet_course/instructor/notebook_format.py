@@ -33,6 +33,7 @@ __all__ = [
     "statements_between",
     "parse_code",
     "solution_lines",
+    "with_solution",
     "chapter_paths",
     "support_files_filter",
     "GENERATED",
@@ -99,6 +100,24 @@ def solution_lines(source: str) -> list[tuple[int, int]]:
             blocks.append((begin, number))
             begin = None
     return blocks
+
+
+def with_solution(source: str, code: str) -> str:
+    """``source`` with each solution block, markers included, replaced by ``code`` at the block's indentation.
+
+    How a learner's answer is put into a chapter's cell (the grader's tests and ``tools/make_class.py``).
+    """
+    out, inside = [], False
+    for line in source.splitlines():
+        if line.strip().startswith(BEGIN):
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [indent + c for c in code.splitlines()]
+        elif line.strip().startswith(END):
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _stored_names(target: ast.AST) -> list[str]:

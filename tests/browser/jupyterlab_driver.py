@@ -110,12 +110,22 @@ class JupyterLabServer:
         env.pop("MPLBACKEND", None)
         return env
 
+    APP = "lab"  # the ``jupyter`` subcommand
+
+    def app_options(self) -> list[str]:
+        """The options of this front-end (JupyterLab's)."""
+        return [
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ]
+
     def command(self) -> list[str]:
         cmd = [
             sys.executable,
             "-m",
             "jupyter",
-            "lab",
+            self.APP,
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={self.port}",
@@ -123,9 +133,7 @@ class JupyterLabServer:
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
             "--ServerApp.open_browser=False",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
+            *self.app_options(),
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")

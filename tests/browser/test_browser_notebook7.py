@@ -7,9 +7,7 @@ server is started with ``jupyter notebook`` and pages open at ``/notebooks/...``
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -29,24 +27,10 @@ NOTEBOOK7_START_UP_ERROR = re.compile(r"^Cannot read properties of undefined \(r
 class NotebookServer(JupyterLabServer):
     """``jupyter notebook`` (Notebook 7) on 127.0.0.1, with the same private folders and token as JupyterLab's."""
 
-    def command(self) -> list[str]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "notebook",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={self.port}",
-            "--port-retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.open_browser=False",
-            "--JupyterNotebookApp.expose_app_in_browser=True",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--allow-root")
-        return cmd
+    APP = "notebook"
+
+    def app_options(self) -> list[str]:
+        return ["--JupyterNotebookApp.expose_app_in_browser=True"]
 
     def url(self, notebook: str, workspace: str | None = None) -> str:
         return f"{self.base_url}/notebooks/{notebook}?token={self.token}"
